@@ -1,0 +1,56 @@
+"""Outputs appear whole or not at all: write beside the target, then rename into place."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+
+from propensity._errors import UsageError
+
+__all__ = ["atomic_path", "check_table_path", "write_table", "TABLE_SUFFIXES"]
+
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+@contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path on the target's filesystem; rename it to `target` on success."""
+    target = Path(target)
+    if target.parent and not target.parent.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def check_table_path(path: str | Path) -> Path:
+    p = Path(path)
+    if p.suffix.lower() not in TABLE_SUFFIXES:
+        raise UsageError(f"{p}: output must end in .csv or .parquet")
+    return p
+
+
+def write_table(frame: pl.DataFrame, path: str | Path, writer: Callable[[pl.DataFrame, Path], None] | None = None) -> Path:
+    """Write `frame` atomically as CSV or Parquet, chosen by the file's suffix."""
+    p = check_table_path(path)
+    with atomic_path(p) as tmp:
+        if writer is not None:
+            writer(frame, tmp)
+        elif p.suffix.lower() == ".csv":
+            frame.write_csv(tmp)
+        else:
+            frame.write_parquet(tmp)
+    return p

@@ -1,0 +1,204 @@
+"""Configuration: what counts as success, which features, how to train, the points table.
+
+Every default lives here, once. `training/default.toml` and `features/default.toml` are the
+same defaults written out for a team to copy, version and review; a test keeps them equal.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from propensity._errors import UsageError
+
+__all__ = [
+    "LabelConfig",
+    "FeatureConfig",
+    "SplitConfig",
+    "ModelConfig",
+    "PointsConfig",
+    "GradeConfig",
+    "Config",
+    "load_config",
+    "config_to_dict",
+]
+
+
+@dataclass(frozen=True)
+class LabelConfig:
+    """A contact is positive at cutoff t when one of `positive_outcomes` occurs in (t, t + horizon]."""
+
+    positive_outcomes: tuple[str, ...] = ("opportunity",)
+    horizon_days: int = 90
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """The feature set: trailing windows, high-intent event types, vocabulary limits."""
+
+    windows_days: tuple[int, ...] = (7, 30, 90)
+    trend_days: int = 30
+    high_intent_events: tuple[str, ...] = ("pricing_page_view", "demo_request", "form_fill")
+    min_event_type_count: int = 20
+    max_event_types: int = 40
+    max_categories: int = 30
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Monthly cutoffs and the time-forward split.
+
+    Validation takes the latest `valid_cutoffs` cutoffs whose horizon has fully passed. Calibration
+    takes the `calibration_cutoffs` before them whose horizon ends before validation starts, and
+    training the cutoffs whose horizon ends before calibration starts: no label window overlaps
+    the period it is judged on.
+    """
+
+    min_history_days: int = 60
+    max_train_cutoffs: int = 12
+    calibration_cutoffs: int = 2
+    valid_cutoffs: int = 2
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """LightGBM settings; early stopping runs on the calibration cutoffs."""
+
+    learning_rate: float = 0.05
+    num_leaves: int = 15
+    max_depth: int = 5
+    min_child_samples: int = 50
+    feature_fraction: float = 0.8
+    bagging_fraction: float = 0.8
+    bagging_freq: int = 1
+    lambda_l2: float = 1.0
+    num_boost_round: int = 600
+    early_stopping_rounds: int = 50
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class PointsConfig:
+    """The hand-tuned points the model replaces: lifetime points per event and profile bonuses."""
+
+    events: dict[str, float] = field(
+        default_factory=lambda: {
+            "email_open": 1,
+            "email_click": 3,
+            "web_visit": 2,
+            "content_download": 5,
+            "form_fill": 10,
+            "webinar_attended": 10,
+            "pricing_page_view": 15,
+            "demo_request": 25,
+            "email_unsubscribe": -10,
+        }
+    )
+    title_bonus: dict[str, float] = field(
+        default_factory=lambda: {"c_level": 20, "vp": 15, "director": 10, "head": 10, "manager": 5}
+    )
+    size_bonus: dict[str, float] = field(default_factory=lambda: {"1000": 10, "200": 5})
+    window_days: int | None = None
+
+
+@dataclass(frozen=True)
+class GradeConfig:
+    """Grades by share of the validation population: A is the top `a`, B the next `b`, and so on."""
+
+    a: float = 0.10
+    b: float = 0.20
+    c: float = 0.30
+
+
+@dataclass(frozen=True)
+class Config:
+    label: LabelConfig = field(default_factory=LabelConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    points: PointsConfig = field(default_factory=PointsConfig)
+    grades: GradeConfig = field(default_factory=GradeConfig)
+    model_name: str = "lead-propensity"
+    experiment: str = "propensity"
+
+
+_SECTIONS: dict[str, type] = {
+    "label": LabelConfig,
+    "features": FeatureConfig,
+    "split": SplitConfig,
+    "model": ModelConfig,
+    "points": PointsConfig,
+    "grades": GradeConfig,
+}
+
+
+def _section(cls: type, values: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise UsageError(f"{where}: unknown setting '{key}' (known: {', '.join(sorted(known))})")
+        default = getattr(cls(), key)
+        if isinstance(default, tuple):
+            if not isinstance(value, list):
+                raise UsageError(f"{where}: '{key}' must be a list, got {value!r}")
+            value = tuple(value)
+        elif isinstance(default, bool) or (isinstance(default, (int, float)) and not isinstance(value, (int, float))):
+            if type(value) is not type(default):
+                raise UsageError(f"{where}: '{key}' must be a number, got {value!r}")
+        elif isinstance(default, dict) and not isinstance(value, dict):
+            raise UsageError(f"{where}: '{key}' must be a table, got {value!r}")
+        out[key] = value
+    return replace(cls(), **out)
+
+
+def _validate(config: Config) -> None:
+    if config.label.horizon_days <= 0:
+        raise UsageError(f"label.horizon_days must be > 0, got {config.label.horizon_days}")
+    if not config.label.positive_outcomes:
+        raise UsageError("label.positive_outcomes must name at least one outcome")
+    if not config.features.windows_days or min(config.features.windows_days) <= 0:
+        raise UsageError(f"features.windows_days must be positive, got {config.features.windows_days}")
+    g = config.grades
+    if not (0 < g.a and 0 < g.b and 0 < g.c and g.a + g.b + g.c < 1):
+        raise UsageError(f"grades a, b, c must be positive and sum below 1, got {g.a}, {g.b}, {g.c}")
+    if config.split.valid_cutoffs < 1 or config.split.calibration_cutoffs < 1:
+        raise UsageError("split.valid_cutoffs and split.calibration_cutoffs must be >= 1")
+
+
+def load_config(*paths: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read TOML files (later ones win, section by section) over the defaults."""
+    merged: dict[str, dict[str, Any]] = {}
+    top: dict[str, Any] = {}
+    for path in paths:
+        if path is None:
+            continue
+        p = Path(path)
+        if not p.is_file():
+            raise UsageError(f"{p}: config file not found")
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{p}: not valid TOML ({exc})") from None
+        for key, value in data.items():
+            if key in _SECTIONS:
+                if not isinstance(value, dict):
+                    raise UsageError(f"{p}: [{key}] must be a table")
+                merged.setdefault(key, {}).update(value)
+            elif key in ("model_name", "experiment"):
+                top[key] = value
+            else:
+                raise UsageError(f"{p}: unknown section '{key}' (known: {', '.join(sorted(_SECTIONS))})")
+    for key, value in (overrides or {}).items():
+        top[key] = value
+    sections = {name: _section(cls, merged.get(name, {}), f"[{name}]") for name, cls in _SECTIONS.items()}
+    config = Config(**sections, **top)
+    _validate(config)
+    return config
+
+
+def config_to_dict(config: Config) -> dict[str, Any]:
+    """Plain, JSON-ready view of a config (for MLflow params and the model metadata)."""
+    return asdict(config)

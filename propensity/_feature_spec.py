@@ -1,0 +1,103 @@
+"""The feature registry: one description per feature that both builds it and explains it to a rep.
+
+A `FeatureSpec` is plain data (JSON in the model artifact). Scoring rebuilds exactly the training
+features from it, and reasons and drivers group features by their business `field`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["FeatureDef", "FeatureSpec", "event_label", "SPEC_VERSION"]
+
+SPEC_VERSION = 1
+
+_EVENT_LABELS = {
+    "email_open": ("email open", "email opens"),
+    "email_click": ("email click", "email clicks"),
+    "web_visit": ("web visit", "web visits"),
+    "form_fill": ("form fill", "form fills"),
+    "content_download": ("content download", "content downloads"),
+    "webinar_attended": ("webinar attended", "webinars attended"),
+    "pricing_page_view": ("pricing-page view", "pricing-page views"),
+    "demo_request": ("demo request", "demo requests"),
+    "email_unsubscribe": ("unsubscribe", "unsubscribes"),
+}
+
+
+def event_label(event_type: str, n: float = 2) -> str:
+    """'pricing_page_view' -> 'pricing-page views' (singular when n == 1)."""
+    singular, plural = _EVENT_LABELS.get(event_type, (event_type.replace("_", " "), event_type.replace("_", " ") + "s"))
+    return singular if n == 1 else plural
+
+
+@dataclass(frozen=True)
+class FeatureDef:
+    """One model input column.
+
+    kind: 'count' (events of `event_type` in the last `window` days), 'recency' (days since the last
+    `event_type`, or any event when None), 'age' (days since the first event), 'trend' (events in the
+    last `window` days minus the `window` days before), 'distinct' (distinct event types in `window`),
+    'account' (an account-level engagement aggregate), 'numeric' or 'category' (an attribute).
+    """
+
+    name: str
+    kind: str
+    field: str
+    event_type: str | None = None
+    window: int | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    features: tuple[FeatureDef, ...]
+    event_types: tuple[str, ...]
+    high_intent_events: tuple[str, ...]
+    categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    field_labels: dict[str, str] = field(default_factory=dict)
+    windows_days: tuple[int, ...] = (7, 30, 90)
+    trend_days: int = 30
+    version: int = SPEC_VERSION
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def categorical(self) -> list[str]:
+        return [f.name for f in self.features if f.kind == "category"]
+
+    def by_name(self) -> dict[str, FeatureDef]:
+        return {f.name: f for f in self.features}
+
+    def fields(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for f in self.features:
+            seen.setdefault(f.field, None)
+        return list(seen)
+
+    def field_label(self, field_name: str) -> str:
+        return self.field_labels.get(field_name, field_name.replace("_", " "))
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        return json.dumps(data, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> FeatureSpec:
+        data: dict[str, Any] = json.loads(text)
+        if data.get("version") != SPEC_VERSION:
+            raise ValueError(f"feature specification version {data.get('version')!r} is not {SPEC_VERSION}")
+        return cls(
+            features=tuple(FeatureDef(**f) for f in data["features"]),
+            event_types=tuple(data["event_types"]),
+            high_intent_events=tuple(data["high_intent_events"]),
+            categories={k: tuple(v) for k, v in data["categories"].items()},
+            field_labels=dict(data["field_labels"]),
+            windows_days=tuple(data["windows_days"]),
+            trend_days=int(data["trend_days"]),
+            version=int(data["version"]),
+        )

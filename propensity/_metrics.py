@@ -1,0 +1,63 @@
+"""Ranking and calibration metrics for a score against 0/1 labels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["capture_at", "ece", "ranking_metrics", "probability_metrics"]
+
+
+def capture_at(y: np.ndarray, score: np.ndarray, share: float) -> float:
+    """Share of all positives found in the top `share` of leads by score (ties broken by order)."""
+    y = np.asarray(y)
+    total = y.sum()
+    if total == 0:
+        return float("nan")
+    k = max(1, int(round(share * len(y))))
+    order = np.argsort(-np.asarray(score, dtype=np.float64), kind="stable")
+    return float(y[order[:k]].sum() / total)
+
+
+def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error over equal-count bins of the predicted probability."""
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    if len(y) == 0:
+        return float("nan")
+    order = np.argsort(p, kind="stable")
+    err = 0.0
+    for chunk in np.array_split(order, bins):
+        if len(chunk):
+            err += len(chunk) * abs(p[chunk].mean() - y[chunk].mean())
+    return float(err / len(y))
+
+
+def ranking_metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float]:
+    """ROC AUC, PR AUC and top-10/20% capture: what any score (model or points) is judged on."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    y = np.asarray(y)
+    both = len(np.unique(y)) == 2
+    return {
+        "roc_auc": float(roc_auc_score(y, score)) if both else float("nan"),
+        "pr_auc": float(average_precision_score(y, score)) if both else float("nan"),
+        "capture_10": capture_at(y, score, 0.10),
+        "capture_20": capture_at(y, score, 0.20),
+    }
+
+
+def probability_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """Ranking metrics plus log loss, Brier, ECE and mean score vs observed rate."""
+    from sklearn.metrics import brier_score_loss, log_loss
+
+    y = np.asarray(y)
+    out = ranking_metrics(y, p)
+    clipped = np.clip(p, 1e-7, 1 - 1e-7)
+    out.update(
+        log_loss=float(log_loss(y, clipped, labels=[0, 1])),
+        brier=float(brier_score_loss(y, p)),
+        ece=ece(y, p),
+        mean_score=float(np.mean(p)),
+        observed_rate=float(np.mean(y)),
+    )
+    return out

@@ -1,0 +1,118 @@
+"""The trained model: a LightGBM booster, its feature specification and its calibration.
+
+Saved as plain files only (LightGBM's native text model and JSON), never a pickle, so loading a
+model from a registry executes no code from it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from propensity._feature_spec import FeatureSpec
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
+
+__all__ = ["PlattCalibration", "PropensityModel", "to_model_frame", "MODEL_FILES"]
+
+MODEL_FILES = ("booster.txt", "feature_spec.json", "calibration.json", "metadata.json")
+
+
+@dataclass(frozen=True)
+class PlattCalibration:
+    """p = sigmoid(a * margin + b), fitted on held-out time; monotone, so ranks are unchanged."""
+
+    a: float = 1.0
+    b: float = 0.0
+
+    @classmethod
+    def fit(cls, margin: np.ndarray, y: np.ndarray) -> PlattCalibration:
+        from sklearn.linear_model import LogisticRegression
+
+        if len(np.unique(y)) < 2:
+            return cls()
+        lr = LogisticRegression(C=1e6, max_iter=1000)
+        lr.fit(margin.reshape(-1, 1), y)
+        return cls(float(lr.coef_[0, 0]), float(lr.intercept_[0]))
+
+    def apply(self, margin: np.ndarray) -> np.ndarray:
+        z = self.a * np.asarray(margin, dtype=np.float64) + self.b
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def to_model_frame(spec: FeatureSpec, features: pl.DataFrame | pd.DataFrame) -> pd.DataFrame:
+    """The exact LightGBM input: spec columns in order, categories with the training levels."""
+    missing = [n for n in spec.names if n not in features.columns]
+    if missing:
+        raise ValueError(
+            f"feature table does not match the model's feature specification: missing {', '.join(missing[:5])}"
+            + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        )
+    if isinstance(features, pl.DataFrame):
+        numeric = [f.name for f in spec.features if f.kind != "category"]
+        frame = features.select(
+            *[pl.col(n).cast(pl.Float32) for n in numeric],
+            *[pl.col(n).cast(pl.String) for n in spec.categorical],
+        ).to_pandas()
+    else:
+        frame = features.loc[:, spec.names].copy()
+    for name in spec.categorical:
+        levels = list(spec.categories.get(name, ()))
+        values = frame[name].astype("object").where(frame[name].notna(), None)
+        frame[name] = pd.Categorical(values, categories=levels)
+    for f in spec.features:
+        if f.kind != "category":
+            frame[f.name] = pd.to_numeric(frame[f.name], errors="coerce").astype("float32")
+    return frame.loc[:, spec.names]
+
+
+@dataclass
+class PropensityModel:
+    booster: lgb.Booster
+    spec: FeatureSpec
+    calibration: PlattCalibration
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def margin(self, frame: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.booster.predict(frame, raw_score=True), dtype=np.float64)
+
+    def predict_proba(self, features: pl.DataFrame | pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of a positive outcome within the horizon."""
+        return self.calibration.apply(self.margin(to_model_frame(self.spec, features)))
+
+    def contributions(self, frame: pd.DataFrame) -> np.ndarray:
+        """Exact TreeSHAP contributions on the margin; the last column is the expected value."""
+        return np.asarray(self.booster.predict(frame, pred_contrib=True), dtype=np.float64)
+
+    # ------------------------------------------------------------- storage
+    def save(self, directory: str | Path) -> Path:
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(d / "booster.txt"))
+        (d / "feature_spec.json").write_text(self.spec.to_json(), encoding="utf-8")
+        (d / "calibration.json").write_text(
+            json.dumps({"method": "platt", "a": self.calibration.a, "b": self.calibration.b}), encoding="utf-8"
+        )
+        (d / "metadata.json").write_text(json.dumps(self.metadata, indent=2, sort_keys=True, default=str), encoding="utf-8")
+        return d
+
+    @classmethod
+    def load(cls, directory: str | Path) -> PropensityModel:
+        import lightgbm as lgb
+
+        d = Path(directory)
+        missing = [f for f in MODEL_FILES if not (d / f).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{d}: not a propensity model (missing {', '.join(missing)})")
+        booster = lgb.Booster(model_file=str(d / "booster.txt"))
+        spec = FeatureSpec.from_json((d / "feature_spec.json").read_text(encoding="utf-8"))
+        cal = json.loads((d / "calibration.json").read_text(encoding="utf-8"))
+        meta = json.loads((d / "metadata.json").read_text(encoding="utf-8"))
+        return cls(booster, spec, PlattCalibration(float(cal["a"]), float(cal["b"])), meta)

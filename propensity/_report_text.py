@@ -1,0 +1,72 @@
+"""Plain-text tables for the terminal: the training summary and the drivers of a model."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["format_table", "print_training_summary", "print_drivers"]
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [[_cell(v) for v in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(cells[0]), sep, *(line(r) for r in cells[1:])])
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, float):
+        return "n/a" if math.isnan(v) else f"{v:.3f}"
+    return str(v)
+
+
+def comparison_rows(metrics: dict[str, float]) -> list[list[Any]]:
+    names = [("roc_auc", "ROC AUC"), ("pr_auc", "PR AUC"), ("capture_10", "top-10% capture"), ("capture_20", "top-20% capture")]
+    return [[label, metrics[f"valid_{k}"], metrics[f"points_valid_{k}"]] for k, label in names]
+
+
+def print_training_summary(result: Any, config: Any) -> None:
+    m = result.metrics
+    plan = result.plan
+    label = f"{' or '.join(config.label.positive_outcomes)} within {config.label.horizon_days} days"
+    print(f"label: {label}")
+    print(
+        f"cutoffs: train {plan.train[0]:%Y-%m} .. {plan.train[-1]:%Y-%m} ({result.counts['train_rows']:,} leads, "
+        f"{result.counts['train_positives']:,} positive); calibration {', '.join(f'{t:%Y-%m}' for t in plan.calibration)}; "
+        f"validation {', '.join(f'{t:%Y-%m}' for t in plan.valid)} ({result.counts['valid_rows']:,} leads, "
+        f"{result.counts['valid_positives']:,} positive)"
+    )
+    print("\nmodel vs points on the validation cutoffs:")
+    print(format_table(["metric", "model", "points"], comparison_rows(m)))
+    print(
+        f"\ncalibration: mean score {m['valid_mean_score']:.4f} vs observed rate {m['valid_observed_rate']:.4f}, "
+        f"ECE {m['valid_ece']:.4f}; log loss {m['valid_log_loss']:.4f}, Brier {m['valid_brier']:.4f}"
+    )
+    if result.run_id:
+        print(f"MLflow run {result.run_id} at {result.tracking_uri}")
+    if result.model_version:
+        print(f"registered {result.model_name} version {result.model_version} -> {result.model_uri}")
+
+
+def print_drivers(loaded: Any, png: str | Path | None) -> None:
+    import pandas as pd
+
+    table = pd.DataFrame(loaded.model.metadata.get("drivers", []))
+    if table.empty:
+        print(f"model {loaded.uri} carries no drivers table")
+        return
+    print(f"what drives model {loaded.uri} (version {loaded.version}), by business field:")
+    rows = [[r.driver, f"{100 * r.importance:.1f}%", r.direction] for r in table.itertuples()]
+    print(format_table(["driver", "weight", "direction"], rows))
+    if png:
+        from propensity._atomic import atomic_path
+        from propensity._plots import plot_drivers
+
+        target = Path(png)
+        with atomic_path(target) as tmp:
+            plot_drivers(table, tmp)
+        print(f"chart: {target}")

@@ -1,0 +1,148 @@
+"""Where runs and models live: the tracking URI, experiments, logging and loading registered models.
+
+Default: an embedded SQLite store in `./models/mlflow.db` with artifacts in `./models/artifacts`.
+`--tracking-uri` beats `MLFLOW_TRACKING_URI`, which beats the default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from propensity._errors import UsageError
+
+__all__ = [
+    "resolve_tracking_uri",
+    "point_at",
+    "use_tracking",
+    "log_propensity_model",
+    "LoadedModel",
+    "load_model",
+    "pip_requirements",
+]
+
+DEFAULT_HOME = Path("models")
+CHAMPION = "champion"
+
+
+def resolve_tracking_uri(flag: str | None = None, home: str | Path | None = None) -> str:
+    """--tracking-uri, else MLFLOW_TRACKING_URI, else sqlite:///<home>/mlflow.db (home: ./models)."""
+    if flag:
+        return flag
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    root = Path(home) if home is not None else DEFAULT_HOME
+    root = root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{root / 'mlflow.db'}"
+
+
+def _local_home(uri: str) -> Path | None:
+    if uri.startswith("sqlite:///"):
+        return Path(uri[len("sqlite:///") :]).parent
+    return None
+
+
+def point_at(uri: str) -> None:
+    """Use `uri` for both tracking and the model registry."""
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+
+
+def use_tracking(uri: str, experiment: str) -> str:
+    """Point MLflow at `uri` and return the experiment id (created on first use)."""
+    import mlflow
+
+    point_at(uri)
+    client = mlflow.MlflowClient()
+    try:
+        exp = client.get_experiment_by_name(experiment)
+        if exp is not None:
+            return exp.experiment_id
+        home = _local_home(uri)
+        location = (home / "artifacts").resolve().as_uri() if home is not None else None
+        return client.create_experiment(experiment, artifact_location=location)
+    except Exception as exc:  # MLflow raises several types for an unreachable or refusing server
+        raise UsageError(f"tracking server {_redact(uri)}: {_short(exc)}") from None
+
+
+def _redact(uri: str) -> str:
+    return re.sub(r"//[^/@]+@", "//***@", uri)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def pip_requirements() -> list[str]:
+    """Pinned requirements of the logged model (given explicitly: inference is slow)."""
+    from importlib.metadata import version
+
+    return [f"{pkg}=={version(pkg)}" for pkg in ("lightgbm", "numpy", "pandas", "polars", "pyarrow", "scikit-learn", "mlflow")]
+
+
+def log_propensity_model(model_dir: Path, model_name: str | None) -> Any:
+    """Log the saved model as pyfunc (no pickle) and register it under `model_name`."""
+    import mlflow
+
+    package_dir = Path(__file__).resolve().parent
+    return mlflow.pyfunc.log_model(
+        name="model",
+        loader_module="propensity._pyfunc",
+        data_path=str(model_dir),
+        code_paths=[str(package_dir)],
+        pip_requirements=pip_requirements(),
+        registered_model_name=model_name,
+    )
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: Any  # PropensityModel
+    uri: str
+    version: str
+
+
+def _version_of(uri: str) -> str:
+    from mlflow import MlflowClient
+
+    m = re.fullmatch(r"models:/([^/@]+)@(.+)", uri)
+    if m:
+        return str(MlflowClient().get_model_version_by_alias(m.group(1), m.group(2)).version)
+    m = re.fullmatch(r"models:/([^/@]+)/(\d+)", uri)
+    if m:
+        return m.group(2)
+    m = re.fullmatch(r"runs:/([0-9a-f]+)/.*", uri)
+    if m:
+        return f"run-{m.group(1)[:8]}"
+    return uri
+
+
+def load_model(uri: str) -> LoadedModel:
+    """Download a logged propensity model and load it from its plain files."""
+    import mlflow
+    from mlflow.models import Model
+
+    from propensity._model import PropensityModel
+
+    try:
+        version = _version_of(uri)
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tempfile.mkdtemp(prefix="propensity-model-")))
+    except Exception as exc:
+        raise UsageError(f"model {uri}: cannot be loaded ({_short(exc)})") from None
+    try:
+        flavor = Model.load(str(local / "MLmodel")).flavors["python_function"]
+        data = local / flavor["data"]
+        if flavor.get("loader_module") != "propensity._pyfunc":
+            raise KeyError("loader_module")
+        return LoadedModel(PropensityModel.load(data), uri, version)
+    except (KeyError, FileNotFoundError, ValueError) as exc:
+        raise UsageError(f"model {uri}: not a propensity model ({_short(exc)})") from None

@@ -1,0 +1,259 @@
+"""Training: fit LightGBM on the train cutoffs, early-stop and calibrate on later held-out cutoffs,
+judge model and points on the latest matured cutoffs, and track it all in MLflow."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from propensity._config import Config, config_to_dict
+from propensity._errors import PropensityError
+from propensity._export import CrmExport
+from propensity._grades import GradeScale
+from propensity._labels import SplitPlan
+from propensity._metrics import probability_metrics, ranking_metrics
+from propensity._model import PlattCalibration, PropensityModel, to_model_frame
+from propensity._points import points_scores
+from propensity._reasons import drivers
+from propensity._training_set import TrainingSet, build_training_set
+
+__all__ = ["TrainResult", "fit_model", "evaluate", "train"]
+
+log = logging.getLogger("propensity")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_id: str | None
+    model_uri: str | None
+    model_name: str | None
+    model_version: str | None
+    tracking_uri: str | None
+    metrics: dict[str, float]
+    drivers: pd.DataFrame
+    plan: SplitPlan
+    counts: dict[str, int]
+    model: PropensityModel
+    validation: pl.DataFrame  # contact_id, cutoff, label, score, points
+
+
+def _lgb_params(config: Config) -> dict[str, Any]:
+    m = config.model
+    return {
+        "objective": "binary",
+        "metric": "binary_logloss",
+        "learning_rate": m.learning_rate,
+        "num_leaves": m.num_leaves,
+        "max_depth": m.max_depth,
+        "min_child_samples": m.min_child_samples,
+        "feature_fraction": m.feature_fraction,
+        "bagging_fraction": m.bagging_fraction,
+        "bagging_freq": m.bagging_freq,
+        "lambda_l2": m.lambda_l2,
+        "seed": m.seed,
+        "deterministic": True,
+        "force_col_wise": True,
+        "num_threads": 2,
+        "verbosity": -1,
+    }
+
+
+def _xy(ts: TrainingSet, role: str) -> tuple[pd.DataFrame, np.ndarray, pl.DataFrame]:
+    part = ts.part(role)
+    return to_model_frame(ts.builder.spec_, part), part["label"].to_numpy().astype(np.int8), part
+
+
+def _check_labels(y: np.ndarray, role: str) -> None:
+    pos = int(y.sum())
+    if pos == 0 or pos == len(y):
+        raise PropensityError(
+            f"the {role} cutoffs have {pos} positive and {len(y) - pos} negative leads: "
+            "both classes are needed to learn (check label.positive_outcomes and the export's outcomes)"
+        )
+
+
+def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, int]:
+    """LightGBM on train cutoffs, early stopping and Platt calibration on the calibration cutoffs."""
+    import lightgbm as lgb
+
+    x_tr, y_tr, _ = _xy(ts, "train")
+    x_ca, y_ca, _ = _xy(ts, "calibration")
+    _check_labels(y_tr, "training")
+    _check_labels(y_ca, "calibration")
+    spec = ts.builder.spec_
+    dtrain = lgb.Dataset(x_tr, y_tr, categorical_feature=spec.categorical or "auto", free_raw_data=True)
+    dcal = lgb.Dataset(x_ca, y_ca, reference=dtrain)
+    booster = lgb.train(
+        _lgb_params(config),
+        dtrain,
+        num_boost_round=config.model.num_boost_round,
+        valid_sets=[dcal],
+        valid_names=["calibration"],
+        callbacks=[lgb.early_stopping(config.model.early_stopping_rounds, verbose=False)],
+    )
+    best = booster.best_iteration or booster.current_iteration()
+    booster = booster if best == booster.current_iteration() else _truncate(booster, best)
+    margin = np.asarray(booster.predict(x_ca, raw_score=True))
+    calibration = PlattCalibration.fit(margin, y_ca)
+    return PropensityModel(booster, spec, calibration, {}), best
+
+
+def _truncate(booster: Any, best: int) -> Any:
+    import lightgbm as lgb
+
+    return lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+
+
+def evaluate(model: PropensityModel, ts: TrainingSet, export: CrmExport, config: Config) -> dict[str, Any]:
+    """Model and points on the validation cutoffs: the same rows, the same labels."""
+    x_va, y_va, part = _xy(ts, "valid")
+    p = model.calibration.apply(model.margin(x_va))
+    pts = points_scores(export, part.select("contact_id", "cutoff"), config.points)["points"].to_numpy()
+    return {
+        "rows": part.select("contact_id", "cutoff", "label").with_columns(
+            pl.Series("score", p), pl.Series("points", pts)
+        ),
+        "y": y_va,
+        "p": p,
+        "points": pts,
+        "frame": x_va,
+        "model": probability_metrics(y_va, p),
+        "points_metrics": ranking_metrics(y_va, pts),
+    }
+
+
+def train(
+    export: CrmExport,
+    config: Config,
+    *,
+    tracking_uri: str | None,
+    model_name: str | None = None,
+    set_champion: bool = True,
+) -> TrainResult:
+    """Build the training set, fit, evaluate, and (with a tracking URI) log and register."""
+    ts = build_training_set(export, config)
+    counts = {
+        f"{role}_{what}": int(v)
+        for role in ("train", "calibration", "valid")
+        for what, v in (("rows", ts.part(role).height), ("positives", ts.part(role)["label"].sum()))
+    }
+    log.info("training set: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+    model, best = fit_model(ts, config)
+    ev = evaluate(model, ts, export, config)
+    sample = ev["frame"].iloc[: min(len(ev["frame"]), 20_000)]
+    contrib = model.contributions(sample)
+    table = drivers(model.spec, sample, contrib)
+    grades = GradeScale.from_scores(ev["p"], config.grades)
+    model.metadata = _metadata(export, config, ts.plan, counts, best, grades)
+    model.metadata["drivers"] = table.to_dict(orient="records")
+    metrics = {f"valid_{k}": v for k, v in ev["model"].items()}
+    metrics.update({f"points_valid_{k}": v for k, v in ev["points_metrics"].items()})
+    metrics["best_iteration"] = float(best)
+
+    run_id = model_uri = version = None
+    if tracking_uri is not None:
+        run_id, model_uri, version = _track(model, ev, table, metrics, export, config, tracking_uri, model_name, set_champion)
+    return TrainResult(
+        run_id, model_uri, model_name, version, tracking_uri, metrics, table, ts.plan, counts, model, ev["rows"]
+    )
+
+
+def _metadata(
+    export: CrmExport, config: Config, plan: SplitPlan, counts: dict[str, int], best: int, grades: GradeScale
+) -> dict[str, Any]:
+    return {
+        "label": {"positive_outcomes": list(config.label.positive_outcomes), "horizon_days": config.label.horizon_days},
+        "training_window": {"first_cutoff": plan.train[0].isoformat(), "last_cutoff": plan.train[-1].isoformat()},
+        "calibration_cutoffs": [t.isoformat() for t in plan.calibration],
+        "valid_cutoffs": [t.isoformat() for t in plan.valid],
+        "counts": counts,
+        "best_iteration": best,
+        "grades": grades.to_dict(),
+        "points": asdict(config.points),
+        "data_fingerprint": export.fingerprint,
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _flat_params(config: Config) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for section, values in config_to_dict(config).items():
+        if section == "points":
+            continue
+        if isinstance(values, dict):
+            for k, v in values.items():
+                out[f"{section}.{k}"] = json.dumps(v) if isinstance(v, (list, tuple, dict)) else str(v)
+        else:
+            out[section] = str(values)
+    return out
+
+
+def _track(
+    model: PropensityModel,
+    ev: dict[str, Any],
+    table: pd.DataFrame,
+    metrics: dict[str, float],
+    export: CrmExport,
+    config: Config,
+    tracking_uri: str,
+    model_name: str | None,
+    set_champion: bool,
+) -> tuple[str, str, str | None]:
+    import mlflow
+
+    from propensity._plots import plot_calibration, plot_drivers, plot_gains
+    from propensity._tracking import CHAMPION, log_propensity_model, use_tracking
+
+    exp_id = use_tracking(tracking_uri, config.experiment)
+    meta = model.metadata
+    label_text = f"{' or '.join(config.label.positive_outcomes)} within {config.label.horizon_days} days"
+    with mlflow.start_run(experiment_id=exp_id) as run, tempfile.TemporaryDirectory() as tmp:
+        mlflow.log_params(_flat_params(config))
+        mlflow.set_tags(
+            {
+                "propensity.label": label_text,
+                "propensity.training_window": f"{meta['training_window']['first_cutoff']} .. {meta['training_window']['last_cutoff']}",
+                "propensity.valid_cutoffs": ", ".join(meta["valid_cutoffs"]),
+                "propensity.data_fingerprint": export.fingerprint,
+                "propensity.data_window": f"{export.data_start:%Y-%m-%d} .. {export.data_end:%Y-%m-%d}",
+            }
+        )
+        mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
+        mlflow.log_metrics({f"rows_{k}": float(v) for k, v in meta["counts"].items()})
+        d = Path(tmp)
+        plot_drivers(table, d / "drivers.png")
+        plot_calibration(ev["y"], ev["p"], d / "calibration.png")
+        plot_gains(ev["y"], {"model": ev["p"], "points": ev["points"]}, d / "gains.png")
+        table.to_csv(d / "drivers.csv", index=False)
+        comparison = {
+            "label": label_text,
+            "model": ev["model"],
+            "points": ev["points_metrics"],
+        }
+        (d / "model_vs_points.json").write_text(json.dumps(comparison, indent=2), encoding="utf-8")
+        (d / "points_table.json").write_text(json.dumps(asdict(config.points), indent=2), encoding="utf-8")
+        for name in ("drivers.png", "calibration.png", "gains.png"):
+            mlflow.log_artifact(str(d / name), artifact_path="plots")
+        for name in ("drivers.csv", "model_vs_points.json", "points_table.json"):
+            mlflow.log_artifact(str(d / name), artifact_path="evaluation")
+        model_dir = model.save(d / "propensity_model")
+        info = log_propensity_model(model_dir, model_name)
+        version = None
+        if model_name:
+            version = str(info.registered_model_version)
+            client = mlflow.MlflowClient()
+            client.set_model_version_tag(model_name, version, "propensity.label", label_text)
+            client.set_model_version_tag(model_name, version, "propensity.valid_roc_auc", f"{metrics['valid_roc_auc']:.4f}")
+            if set_champion:
+                client.set_registered_model_alias(model_name, CHAMPION, version)
+        model_uri = f"models:/{model_name}/{version}" if model_name else info.model_uri
+        return run.info.run_id, model_uri, version

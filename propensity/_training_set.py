@@ -1,0 +1,45 @@
+"""Training sets: open leads at many monthly cutoffs, their features and labels, stacked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from propensity._config import Config
+from propensity._export import CrmExport
+from propensity._features import FeatureBuilder
+from propensity._labels import SplitPlan, label_pairs, open_leads, plan_split
+
+__all__ = ["TrainingSet", "build_training_set"]
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Rows are (contact, cutoff) pairs of open leads; `role` says train, calibration or valid."""
+
+    frame: pl.DataFrame
+    builder: FeatureBuilder
+    plan: SplitPlan
+
+    def part(self, role: str) -> pl.DataFrame:
+        return self.frame.filter(pl.col("role") == role)
+
+
+def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> TrainingSet:
+    """Features at every planned cutoff for the contacts open then, with labels from the horizon after."""
+    if plan is None:
+        plan = plan_split(export.data_start, export.data_end, config.label, config.split)
+    builder = FeatureBuilder(config.features).fit(export, plan.train[-1])
+    pairs = open_leads(export.contacts, export.outcomes, plan.all, config.label)
+    feats = builder.transform(export, pairs.select("contact_id", "cutoff"))
+    labelled = label_pairs(pairs, export.outcomes, config.label)
+    role = (
+        pl.when(pl.col("cutoff").is_in(list(plan.valid)))
+        .then(pl.lit("valid"))
+        .when(pl.col("cutoff").is_in(list(plan.calibration)))
+        .then(pl.lit("calibration"))
+        .otherwise(pl.lit("train"))
+    )
+    frame = labelled.with_columns(role.alias("role")).join(feats, on=["contact_id", "cutoff"], how="left")
+    return TrainingSet(frame.sort("cutoff", "contact_id"), builder, plan)

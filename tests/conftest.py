@@ -1,0 +1,81 @@
+"""Shared fixtures: a tiny hand-built CRM export (a comment per contact) and a small generated one."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from propensity._export import CrmExport, validate_export
+
+# The cutoff most tests look at.
+T = "2025-04-01T00:00:00Z"
+
+
+def _shuffled(rows: list[dict[str, str]], seed: int) -> list[dict[str, str]]:
+    rows = list(rows)
+    random.Random(seed).shuffle(rows)
+    return rows
+
+
+def tiny_tables() -> dict[str, pl.DataFrame]:
+    """Raw (all-string) tables of the tiny export; rows shuffled to prove order does not matter."""
+    contacts = [
+        # C1: VP at A1, two pricing views just before the cutoff, an open 45 days before, a visit after it.
+        {"contact_id": "C1", "account_id": "A1", "created_at": "2025-01-01", "email": "c1@example.com", "job_title": "VP of Marketing", "lead_source": "web"},
+        # C2: director at A1, an open half a day before the cutoff and a demo request 22 days before.
+        {"contact_id": "C2", "account_id": "A1", "created_at": "2025-02-01", "email": "c2@example.com", "job_title": "Sr. Director, IT", "lead_source": "event"},
+        # C3: no account, no events at all.
+        {"contact_id": "C3", "account_id": "", "created_at": "2025-03-01", "email": "", "job_title": "Student", "lead_source": "web"},
+        # C4: at A1 but created after the cutoff: not a lead yet at T.
+        {"contact_id": "C4", "account_id": "A1", "created_at": "2025-05-01", "email": "c4@example.com", "job_title": "Analyst", "lead_source": "referral"},
+        # C5: converted (opportunity) before the cutoff: no longer a lead at T.
+        {"contact_id": "C5", "account_id": "A2", "created_at": "2025-01-15", "email": "c5@example.com", "job_title": "CMO", "lead_source": "partner"},
+    ]
+    accounts = [
+        {"account_id": "A1", "name": "Acme Corp", "industry": "Software", "employee_count": "1200", "annual_revenue": "250000000", "country": "US"},
+        {"account_id": "A2", "name": "Globex", "industry": "Retail", "employee_count": "80", "annual_revenue": "9000000", "country": "DE"},
+    ]
+    events = [
+        {"contact_id": "C1", "occurred_at": "2025-03-28T10:00:00Z", "event_type": "pricing_page_view"},
+        {"contact_id": "C1", "occurred_at": "2025-03-30T00:00:00Z", "event_type": "pricing_page_view"},
+        {"contact_id": "C1", "occurred_at": "2025-02-15T00:00:00Z", "event_type": "email_open"},
+        {"contact_id": "C1", "occurred_at": "2025-04-05T09:00:00Z", "event_type": "web_visit"},  # after T
+        {"contact_id": "C2", "occurred_at": "2025-03-31T12:00:00Z", "event_type": "email_open"},
+        {"contact_id": "C2", "occurred_at": "2025-03-10T00:00:00Z", "event_type": "demo_request"},
+        {"contact_id": "C5", "occurred_at": "2025-02-01T00:00:00Z", "event_type": "web_visit"},
+    ]
+    outcomes = [
+        {"contact_id": "C1", "occurred_at": "2025-05-15T00:00:00Z", "outcome": "opportunity"},  # inside (T, T+90d]
+        {"contact_id": "C2", "occurred_at": "2025-04-10T00:00:00Z", "outcome": "mql"},  # not a positive outcome
+        {"contact_id": "C3", "occurred_at": "2025-07-15T00:00:00Z", "outcome": "opportunity"},  # 105 days after T
+        {"contact_id": "C5", "occurred_at": "2025-03-15T00:00:00Z", "outcome": "opportunity"},  # before T
+    ]
+    return {
+        "contacts": pl.DataFrame(_shuffled(contacts, 1)),
+        "accounts": pl.DataFrame(_shuffled(accounts, 2)),
+        "events": pl.DataFrame(_shuffled(events, 3)),
+        "outcomes": pl.DataFrame(_shuffled(outcomes, 4)),
+    }
+
+
+def make_export(tables: dict[str, pl.DataFrame | None]) -> CrmExport:
+    names = {k: f"{k}.csv" for k in ("contacts", "accounts", "events", "outcomes")}
+    return validate_export(tables, names=names, source="tiny", fingerprint="tiny")
+
+
+@pytest.fixture
+def tiny_export() -> CrmExport:
+    return make_export(tiny_tables())
+
+
+@pytest.fixture(scope="session")
+def small_crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated export (CSV), shared by the end-to-end tests."""
+    from propensity._generate import generate_crm
+
+    out = tmp_path_factory.mktemp("crm") / "export"
+    generate_crm(out, n_contacts=3000, seed=7, fmt="csv")
+    return out
