@@ -15,14 +15,20 @@ from propensity._feature_spec import FeatureDef, FeatureSpec, event_label
 
 __all__ = ["FieldIndex", "describe", "top_reasons", "drivers"]
 
+# name -> (singular, plural, text): "{n} {noun}..." and the noun phrase used in driver directions
 _ACCOUNT_TEXT = {
-    "acct_engaged_contacts_30d": "{n} engaged contacts at the account in the last 30 days",
-    "acct_engaged_contacts_90d": "{n} engaged contacts at the account in the last 90 days",
-    "acct_senior_engaged_30d": "{n} senior people at the account engaged in the last 30 days",
-    "acct_contacts": "{n} contacts at the account",
-    "acct_high_intent_contacts_30d": "{n} people at the account with high-intent activity in the last 30 days",
-    "acct_high_intent_events_90d": "{n} high-intent events at the account in the last 90 days",
+    "acct_engaged_contacts_30d": ("engaged contact", "engaged contacts", " at the account in the last 30 days"),
+    "acct_engaged_contacts_90d": ("engaged contact", "engaged contacts", " at the account in the last 90 days"),
+    "acct_senior_engaged_30d": ("senior person", "senior people", " at the account engaged in the last 30 days"),
+    "acct_contacts": ("contact", "contacts", " at the account"),
+    "acct_high_intent_contacts_30d": ("person", "people", " at the account with high-intent activity in the last 30 days"),
+    "acct_high_intent_events_90d": ("high-intent event", "high-intent events", " at the account in the last 90 days"),
 }
+
+
+def _account_text(name: str, n: int) -> str:
+    singular, plural, tail = _ACCOUNT_TEXT.get(name, (name, name, ""))
+    return f"{n} {singular if n == 1 else plural}{tail}"
 
 
 class FieldIndex:
@@ -69,7 +75,7 @@ def describe(spec: FeatureSpec, f: FeatureDef, value: object) -> str:
     if f.kind == "distinct":
         return f"{_count(value)} kinds of activity in the last {f.window} days"  # type: ignore[arg-type]
     if f.kind == "account":
-        return _ACCOUNT_TEXT.get(f.name, f.name + ": {n}").format(n=_count(value))  # type: ignore[arg-type]
+        return _account_text(f.name, _count(value))  # type: ignore[arg-type]
     label = spec.field_label(f.field)
     if _missing(value):
         return f"{label} unknown"
@@ -142,11 +148,23 @@ def _direction(spec: FeatureSpec, f: FeatureDef, values: pd.Series, contrib: np.
         return f"{label}: no spread"
     r = pd.Series(v[ok]).rank().corr(pd.Series(contrib[ok]).rank())
     if f.kind in ("recency", "age"):
-        return f"more recent {label} raises the score" if r < 0 else f"older {label} raises the score"
+        return f"a more recent {label} raises the score" if r < 0 else f"a more recent {label} lowers the score"
+    if f.kind == "trend":
+        return "rising activity raises the score" if r >= 0 else "rising activity lowers the score"
     return f"more {label} raises the score" if r >= 0 else f"more {label} lowers the score"
 
 
 def describe_kind(f: FeatureDef) -> str:
+    """The noun phrase of a feature in driver directions."""
+    if f.kind == "recency":
+        return event_label(f.event_type, 1) if f.event_type else "activity"
+    if f.kind == "age":
+        return "first touch"
     if f.event_type:
         return event_label(f.event_type)
+    if f.kind == "account":
+        singular, plural, tail = _ACCOUNT_TEXT.get(f.name, (f.name, f.name, ""))
+        return plural + tail.split(" in the last")[0]
+    if f.name == "contact_age_days":
+        return "time in the CRM"
     return f.field.replace("_", " ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 
@@ -11,7 +12,14 @@ from propensity._export import CrmExport
 from propensity._features import FeatureBuilder
 from propensity._labels import SplitPlan, label_pairs, open_leads, plan_split
 
-__all__ = ["TrainingSet", "build_training_set"]
+__all__ = ["TrainingSet", "build_training_set", "history_start"]
+
+
+def history_start(export: CrmExport) -> datetime:
+    """When the recorded engagement history begins (contacts may be older than their history)."""
+    if export.events.height:
+        return export.events["occurred_at"].min()  # type: ignore[return-value]
+    return export.data_start
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,7 @@ class TrainingSet:
 def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> TrainingSet:
     """Features at every planned cutoff for the contacts open then, with labels from the horizon after."""
     if plan is None:
-        plan = plan_split(export.data_start, export.data_end, config.label, config.split)
+        plan = plan_split(history_start(export), export.data_end, config.label, config.split)
     builder = FeatureBuilder(config.features).fit(export, plan.train[-1])
     pairs = open_leads(export.contacts, export.outcomes, plan.all, config.label)
     feats = builder.transform(export, pairs.select("contact_id", "cutoff"))

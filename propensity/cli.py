@@ -174,6 +174,11 @@ def _setup_logging(quiet: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import os
+
+    # MLflow's own chatter (progress bars, INFO lines) is not for this CLI's users
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.quiet)

@@ -31,7 +31,7 @@ def trained(small_crm: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 def test_train_registers_champion_with_params_metrics_and_plots(trained) -> None:  # type: ignore[no-untyped-def]
     client = mlflow.MlflowClient(trained["uri"], trained["uri"])
     version = client.get_model_version_by_alias("lead-propensity", "champion")
-    assert version.version == "1"
+    assert str(version.version) == "1"
     run = client.get_run(version.run_id)
     assert run.data.params["label.horizon_days"] == "90"
     assert json.loads(run.data.params["label.positive_outcomes"]) == ["opportunity"]
