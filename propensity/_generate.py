@@ -102,6 +102,8 @@ SHARE_CREATED_BEFORE_START = 0.7
 MAX_CONTACTS_PER_ACCOUNT = 25
 SENIORITY_WEIGHT = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])  # by level: student, IC, mgr, dir, VP, C
 
+# Vocabularies, kept compact.
+# fmt: off
 EVENT_TYPES = (
     "email_open", "email_click", "web_visit", "form_fill", "content_download", "webinar_attended",
     "pricing_page_view", "demo_request", "email_unsubscribe",
@@ -316,6 +318,7 @@ STUDENT_TITLES = (
     "Student", "Student", "MBA Candidate", "Research Assistant", "PhD Student", "Graduate Student",
     "Undergraduate", "Intern", "student", "MBA Student", "Teaching Assistant", "Marketing Student",
 )
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -719,11 +722,15 @@ def _make_population(rng: np.random.Generator, n_contacts: int, calendar: _Calen
     per_company = _allocate(rng, n_buyers, size_weight, MAX_CONTACTS_PER_ACCOUNT)
     buyer_account = np.repeat(np.arange(n_company), per_company)
     # Competitors: spread over the competitor accounts; students: half without an account.
-    competitor_account = n_company + n_university + rng.integers(0, n_competitor_accounts, n_competitors)
+    competitor_sizes = _allocate(rng, n_competitors, np.ones(n_competitor_accounts), MAX_CONTACTS_PER_ACCOUNT)
+    competitor_account = n_company + n_university + np.repeat(np.arange(n_competitor_accounts), competitor_sizes)
     student_account = np.full(n_students, -1, np.int64)
     if n_university:
         at_university = rng.random(n_students) < 0.5
-        student_account[at_university] = n_company + rng.integers(0, n_university, int(at_university.sum()))
+        n_at_university = int(at_university.sum())
+        university_sizes = _allocate(rng, n_at_university, np.ones(n_university), MAX_CONTACTS_PER_ACCOUNT)
+        in_university = n_company + np.repeat(np.arange(n_university), university_sizes)
+        student_account[at_university] = rng.permutation(in_university)[:n_at_university]
     account = np.concatenate([buyer_account, competitor_account, student_account]).astype(np.int64)
     role = np.concatenate(
         [np.full(n_buyers, ROLE_BUYER), np.full(n_competitors, ROLE_COMPETITOR), np.full(n_students, ROLE_STUDENT)]
@@ -858,7 +865,10 @@ def _account_names(
 def _pick_committees(
     rng: np.random.Generator, accounts: _Accounts, contacts: _Contacts, calendar: _Calendar
 ) -> _Committees:
-    """2-6 members per company, only among contacts created before `start` (weighted sampling)."""
+    """2-6 members per company, only among contacts created before `start`.
+
+    A weighted sample without replacement, weight seniority^2 x department relevance.
+    """
     n_accounts = accounts.kind.size
     members = np.full((n_accounts, MAX_COMMITTEE), -1, np.int64)
     weights = np.zeros((n_accounts, MAX_COMMITTEE))
@@ -866,7 +876,7 @@ def _pick_committees(
         (contacts.role == ROLE_BUYER) & (contacts.account >= 0) & (contacts.created_s < calendar.start_s)
     )
     size = np.clip(2 + rng.poisson(np.clip(0.55 * np.log10(accounts.employees), 0.3, 4.0)), 2, MAX_COMMITTEE)
-    relevance = SENIORITY_WEIGHT[contacts.level[eligible]] * DEPARTMENT_RELEVANCE[contacts.department[eligible]]
+    relevance = SENIORITY_WEIGHT[contacts.level[eligible]] ** 2 * DEPARTMENT_RELEVANCE[contacts.department[eligible]]
     # Efraimidis-Spirakis: the smallest Exp(1)/weight keys are a weighted sample without replacement.
     key = rng.exponential(1.0, eligible.size) / np.maximum(relevance, 1e-9)
     account = contacts.account[eligible]
@@ -1410,6 +1420,7 @@ def _contacts_frame(
     title_pick = rng.integers(0, 1_000_000, (3, n))
     first_names = [FIRST_NAMES[i] for i in first_index]
     last_names = [LAST_NAMES[i] for i in last_index]
+    slugs = {name: _ascii_slug(name) for name in (*FIRST_NAMES, *LAST_NAMES)}
     emails: list[str | None] = []
     phones: list[str | None] = []
     titles: list[str | None] = []
@@ -1417,8 +1428,8 @@ def _contacts_frame(
     for i in range(n):
         account = int(contacts.account[i])
         account_column.append(account_ids[account] if account >= 0 else None)
-        first = _ascii_slug(first_names[i])
-        last = _ascii_slug(last_names[i])
+        first = slugs[first_names[i]]
+        last = slugs[last_names[i]]
         domain = accounts.domains[account] if account >= 0 else PERSONAL_DOMAINS[personal[i]]
         style = email_style[i]
         local = (
@@ -1508,25 +1519,35 @@ def _job_title(
 
 
 def _events_frame(contact_ids: pl.Series, who: np.ndarray, when: np.ndarray, what: np.ndarray) -> pl.DataFrame:
-    order = np.lexsort((what, who, when))
+    order = _time_order(who, when, what)
     return pl.DataFrame(
         {
             "contact_id": contact_ids.gather(who[order]),
             "occurred_at": _datetimes(when[order]),
-            "event_type": pl.Series(np.array(EVENT_TYPES)[what[order]], dtype=pl.String),
+            "event_type": pl.Series(EVENT_TYPES, dtype=pl.String).gather(what[order]),
         }
     )
 
 
 def _outcomes_frame(contact_ids: pl.Series, who: np.ndarray, when: np.ndarray, what: np.ndarray) -> pl.DataFrame:
-    order = np.lexsort((what, who, when))
+    order = _time_order(who, when, what)
     return pl.DataFrame(
         {
             "contact_id": contact_ids.gather(who[order]),
             "occurred_at": _datetimes(when[order]),
-            "outcome": pl.Series(np.array(OUTCOMES)[what[order]], dtype=pl.String),
+            "outcome": pl.Series(OUTCOMES, dtype=pl.String).gather(what[order]),
         }
     )
+
+
+def _time_order(who: np.ndarray, when: np.ndarray, what: np.ndarray) -> np.ndarray:
+    """Row order by time, then contact, then type (one packed int64 key: seconds < 2^35, contacts < 2^23)."""
+    if who.size and (who.max() >= 2**23 or when.min() < 0 or when.max() >= 2**35):
+        order: np.ndarray = np.lexsort((what, who, when))
+        return order
+    key = (when.astype(np.int64) << 28) | (who.astype(np.int64) << 5) | what.astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    return order
 
 
 def _oracle_frame(
