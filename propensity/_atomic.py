@@ -1,4 +1,8 @@
-"""Outputs appear whole or not at all: write beside the target, then rename into place."""
+"""Outputs appear whole or not at all: write beside the target, then rename into place.
+
+A process killed mid-write leaves the previous file (or none) in place, plus at most a hidden
+``.<name>.*.tmp`` beside it, which is safe to delete.
+"""
 
 from __future__ import annotations
 
@@ -37,10 +41,33 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, _default_mode())  # mkstemp makes it 0600; an output gets the usual mode
         os.replace(tmp_path, target)
+        _fsync_dir(target.parent)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _default_mode() -> int:
+    """0o666 less the process umask: the mode `open()` would have given a new file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (best effort: not every platform can open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def check_table_path(path: str | Path) -> Path:

@@ -20,6 +20,11 @@ __all__ = [
     "ModelConfig",
     "PointsConfig",
     "GradeConfig",
+    "SearchConfig",
+    "PreflightConfig",
+    "LeakageConfig",
+    "ScorecardConfig",
+    "GateConfig",
     "Config",
     "load_config",
     "config_to_dict",
@@ -38,12 +43,21 @@ class LabelConfig:
 class FeatureConfig:
     """The feature set: trailing windows, high-intent event types, vocabulary limits."""
 
-    windows_days: tuple[int, ...] = (7, 30, 90)
+    windows_days: tuple[int, ...] = (7, 30, 90, 365)
     trend_days: int = 30
     high_intent_events: tuple[str, ...] = ("pricing_page_view", "demo_request", "form_fill")
     min_event_type_count: int = 20
     max_event_types: int = 40
     max_categories: int = 30
+    # decay-weighted engagement: an event counts 0.5 ** (age / half-life)
+    decay_half_life_days: float = 14.0
+    # acceleration: the last `acceleration_days` against the rest of the trend window
+    acceleration_days: int = 7
+    # buying-committee depth (engaged contacts by seniority and department) over this window
+    committee_days: int = 30
+    unsubscribe_events: tuple[str, ...] = ("email_unsubscribe",)
+    # outcomes known at the cutoff (a colleague's opportunity, the contact's own mql) as features
+    outcome_history: bool = True
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,75 @@ class GradeConfig:
 
 
 @dataclass(frozen=True)
+class GateConfig:
+    """When `propensity retrain` puts a challenger into service (all on the same latest holdout).
+
+    Against the champion: PR AUC and top-10% capture may be at most `pr_auc_margin` and
+    `capture_margin` below the champion's (absolute). Every challenger, the first one included,
+    must also clear the floors: ROC AUC >= `min_roc_auc`, ROC AUC at least `min_auc_z` standard
+    errors above chance (0.5), PR AUC at least `min_pr_lift` times the holdout's positive rate, and
+    ECE <= `max_ece`. A holdout with fewer than `min_holdout_positives` positive leads cannot judge
+    a model: the retrain is refused.
+    """
+
+    pr_auc_margin: float = 0.02
+    capture_margin: float = 0.05
+    max_ece: float = 0.02
+    min_roc_auc: float = 0.60
+    min_auc_z: float = 2.0
+    min_pr_lift: float = 3.0
+    min_holdout_positives: int = 10
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """A small, seeded hyperparameter search (optuna) on time-forward folds, within a wall-clock budget.
+
+    Trial 0 is the [model] settings themselves, so the search can only replace them with settings that
+    did better on the folds. `trials = 0` (or 1) trains the [model] settings as they are.
+    """
+
+    trials: int = 8
+    timeout_seconds: float = 45.0
+    folds: int = 2
+
+
+@dataclass(frozen=True)
+class PreflightConfig:
+    """Minimum data to learn from: positive and negative leads in the training window.
+
+    Fewer than `min_positives` / `min_negatives` refuses to train (exit code 2, with the counts);
+    fewer than `warn_positives` / `warn_negatives` trains but warns that the model will be unstable.
+    """
+
+    min_positives: int = 20
+    min_negatives: int = 200
+    warn_positives: int = 100
+    warn_negatives: int = 1000
+
+
+@dataclass(frozen=True)
+class LeakageConfig:
+    """The leakage guard: a feature or attribute whose single-column ROC AUC reaches `threshold` is an
+    outcome in disguise and is excluded, unless named in `keep`."""
+
+    threshold: float = 0.90
+    keep: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScorecardConfig:
+    """Points learned from data: integer points per event type x window and per attribute band.
+
+    `points_per_doubling` points add up to double the odds; `max_bands` bands per numeric attribute.
+    """
+
+    points_per_doubling: float = 10.0
+    max_bands: int = 4
+    l2: float = 1.0
+
+
+@dataclass(frozen=True)
 class Config:
     label: LabelConfig = field(default_factory=LabelConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
@@ -120,6 +203,11 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     points: PointsConfig = field(default_factory=PointsConfig)
     grades: GradeConfig = field(default_factory=GradeConfig)
+    gate: GateConfig = field(default_factory=GateConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    preflight: PreflightConfig = field(default_factory=PreflightConfig)
+    leakage: LeakageConfig = field(default_factory=LeakageConfig)
+    scorecard: ScorecardConfig = field(default_factory=ScorecardConfig)
     model_name: str = "lead-propensity"
     experiment: str = "propensity"
 
@@ -131,6 +219,11 @@ _SECTIONS: dict[str, type] = {
     "model": ModelConfig,
     "points": PointsConfig,
     "grades": GradeConfig,
+    "gate": GateConfig,
+    "search": SearchConfig,
+    "preflight": PreflightConfig,
+    "leakage": LeakageConfig,
+    "scorecard": ScorecardConfig,
 }
 
 
@@ -164,8 +257,19 @@ def _validate(config: Config) -> None:
     g = config.grades
     if not (0 < g.a and 0 < g.b and 0 < g.c and g.a + g.b + g.c < 1):
         raise UsageError(f"grades a, b, c must be positive and sum below 1, got {g.a}, {g.b}, {g.c}")
+    if config.search.trials < 0 or config.search.timeout_seconds < 0 or config.search.folds < 1:
+        raise UsageError(f"search.trials and search.timeout_seconds must be >= 0 and search.folds >= 1, got {config.search}")
+    if not 0.5 < config.leakage.threshold <= 1:
+        raise UsageError(f"leakage.threshold must be above 0.5 and at most 1, got {config.leakage.threshold}")
+    if config.scorecard.points_per_doubling <= 0 or config.scorecard.max_bands < 2:
+        raise UsageError(f"scorecard.points_per_doubling must be > 0 and scorecard.max_bands >= 2, got {config.scorecard}")
     if config.split.valid_cutoffs < 1 or config.split.calibration_cutoffs < 1:
         raise UsageError("split.valid_cutoffs and split.calibration_cutoffs must be >= 1")
+    gate = config.gate
+    if min(gate.pr_auc_margin, gate.capture_margin, gate.max_ece, gate.min_auc_z, gate.min_pr_lift) < 0:
+        raise UsageError(f"gate margins, max_ece, min_auc_z and min_pr_lift must be >= 0, got {gate}")
+    if not 0.5 <= gate.min_roc_auc <= 1:
+        raise UsageError(f"gate.min_roc_auc must be between 0.5 and 1, got {gate.min_roc_auc}")
 
 
 def load_config(*paths: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
@@ -186,6 +290,7 @@ def load_config(*paths: str | Path | None, overrides: dict[str, Any] | None = No
             if key in _SECTIONS:
                 if not isinstance(value, dict):
                     raise UsageError(f"{p}: [{key}] must be a table")
+                _section(_SECTIONS[key], value, f"{p}: [{key}]")  # name the file in any error
                 merged.setdefault(key, {}).update(value)
             elif key in ("model_name", "experiment"):
                 top[key] = value

@@ -52,6 +52,11 @@ def run_demo(workdir: Path, *, n_contacts: int = 20_000, seed: int = 0) -> dict[
 
     print("4/4 explaining ...")
     print_drivers(loaded, png)
+    from propensity._report_data import collect_report
+    from propensity._report_html import write_report
+
+    report_path = write_report(collect_report(model_uri, scores=scores_path), workdir / "reports" / "report.html")
+    print(f"    report for sales ops: {report_path} (open it in a browser)")
     print(
         f"\ndone in {time.perf_counter() - t0:.0f} s. MLflow store: {uri} "
         f"(browse: mlflow ui --backend-store-uri {uri}); export: {data_dir}; scores: {scores_path}; chart: {png}"

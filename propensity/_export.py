@@ -152,6 +152,7 @@ def validate_export(
     source: str,
     fingerprint: str,
     require_outcomes: bool = False,
+    created_at_required: bool = True,
 ) -> CrmExport:
     """Check raw tables against the contract and return them clean and typed.
 
@@ -163,7 +164,9 @@ def validate_export(
     Raises `DataError` when a required table or column is missing, contacts is empty, an id is
     empty, duplicated or longer than `MAX_ID_CHARS`, a timestamp is unparseable, or a number is
     not a number or is negative. Events and outcomes of unknown (or empty) contact ids are
-    dropped and counted, not fatal.
+    dropped and counted, not fatal. With ``created_at_required=False`` (scoring) a blank
+    ``created_at`` is kept as null (the scorer lists such contacts as rejects); an unparseable one
+    is still an error.
     """
 
     def name_of(table: str) -> str:
@@ -181,7 +184,7 @@ def validate_export(
         if frame is not None:
             raw[table] = _prepare(frame, table, name_of(table), pii)
 
-    contacts = _contacts(raw["contacts"], name_of("contacts"))
+    contacts = _contacts(raw["contacts"], name_of("contacts"), created_at_required)
     if "accounts" in raw:
         accounts = _accounts(raw["accounts"], name_of("accounts"))
     else:
@@ -242,7 +245,7 @@ def _require_columns(frame: pl.DataFrame, file: str, columns: tuple[str, ...]) -
             raise DataError(file, column, f"required column not found (columns found: {listed})")
 
 
-def _contacts(frame: pl.DataFrame, file: str) -> pl.DataFrame:
+def _contacts(frame: pl.DataFrame, file: str, created_at_required: bool = True) -> pl.DataFrame:
     _require_columns(frame, file, ("contact_id", "created_at"))
     if frame.height == 0:
         raise DataError(file, None, "the contacts table has no rows")
@@ -251,7 +254,7 @@ def _contacts(frame: pl.DataFrame, file: str) -> pl.DataFrame:
     columns = [
         ids,
         _optional(frame, "account_id", lambda s: _ids(s, file, "account_id", required=False)),
-        parse_utc(frame["created_at"], file=file, column="created_at", required=True),
+        parse_utc(frame["created_at"], file=file, column="created_at", required=created_at_required),
         _optional(frame, "job_title", lambda s: _text(s, file, "job_title")),
         _optional(frame, "lead_source", lambda s: _text(s, file, "lead_source")),
     ]

@@ -40,7 +40,15 @@ class FeatureDef:
     kind: 'count' (events of `event_type` in the last `window` days), 'recency' (days since the last
     `event_type`, or any event when None), 'age' (days since the first event), 'trend' (events in the
     last `window` days minus the `window` days before), 'distinct' (distinct event types in `window`),
-    'account' (an account-level engagement aggregate), 'numeric' or 'category' (an attribute).
+    'accel' (events in the last `window` days minus the expected share of the trend window before),
+    'decay' (decay-weighted events, half-life in the spec; `source` 'high_intent' for those only),
+    'flag' (1 when the contact ever had an `event_type`, e.g. an unsubscribe), 'share' (the contact's
+    share of its account's events in `window`), 'seniority_share' (the contact's seniority weight over
+    the engaged committee's in `window`), 'outcome' (days since the contact's last `event_type`
+    outcome), 'account' (an account-level aggregate named by `source`: 'engaged', 'engaged:<band>',
+    'department:<name>', 'departments', 'events', 'high_intent_events', 'high_intent_contacts',
+    'contacts', 'decay', 'decay_high_intent', 'trend', 'accel', 'outcome:<name>',
+    'outcome_recency:<name>'), 'numeric' or 'category' (an attribute).
     """
 
     name: str
@@ -61,6 +69,8 @@ class FeatureSpec:
     windows_days: tuple[int, ...] = (7, 30, 90)
     trend_days: int = 30
     version: int = SPEC_VERSION
+    decay_half_life_days: float = 14.0
+    outcome_types: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -100,4 +110,6 @@ class FeatureSpec:
             windows_days=tuple(data["windows_days"]),
             trend_days=int(data["trend_days"]),
             version=int(data["version"]),
+            decay_half_life_days=float(data.get("decay_half_life_days", 14.0)),
+            outcome_types=tuple(data.get("outcome_types", ())),
         )

@@ -8,6 +8,7 @@ data dictionary or its name marks as filled in after the fact, is excluded unles
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["LeakVerdict", "single_column_auc", "find_leaks", "DEFAULT_THRESHOLD"]
+__all__ = ["LeakVerdict", "single_column_auc", "find_leaks", "after_the_fact", "DEFAULT_THRESHOLD"]
 
 DEFAULT_THRESHOLD = 0.90
 
@@ -91,3 +92,59 @@ def find_leaks(
         reason = "; ".join(reasons)
         out.append(LeakVerdict(col, auc, reason, bool(reason) and col not in keep_set))
     return sorted(out, key=lambda v: (not v.reason, -v.auc, v.column))
+
+
+# Words in a data dictionary's description that say a column was filled in after the lead arrived.
+_DESCRIPTION_MARKS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"\b(employee|staff|sales ?(rep|reps|person|people|team)|agent|counsell?or|intuition|judge?ment)\b", re.I),
+        "filled in by staff",
+    ),
+    (
+        re.compile(r"\b(current|latest|final) (status|state|stage)\b|\bstatus of the (lead|deal|customer)\b", re.I),
+        "records the lead's latest status, not its state when it arrived",
+    ),
+    (
+        re.compile(r"\b(assigned|allotted|given) to (each|the|every) (customer|lead|prospect|contact)\b", re.I),
+        "assigned by the company (its own score or judgement)",
+    ),
+    (
+        re.compile(r"\b(filled (in|out)|updated|entered) by\b|\bafter (the )?(call|sale|contact|conversion|meeting)\b", re.I),
+        "filled in after the fact",
+    ),
+)
+# Words in a column's name that usually mean an outcome, a status or somebody's judgement.
+_NAME_MARKS = re.compile(
+    r"\b(status|stage|outcome|result|disposition|tags?|quality|rating|grade|score|won|lost|closed|reason)\b", re.I
+)
+
+
+def after_the_fact(columns: Iterable[str], descriptions: Mapping[str, str] | None = None) -> dict[str, str]:
+    """{column: why} for columns a data dictionary or their name marks as filled in after the fact.
+
+    `descriptions` maps a column to its data-dictionary text. The result feeds `find_leaks(marked=)`.
+    """
+    descriptions = descriptions or {}
+    out: dict[str, str] = {}
+    for column in columns:
+        reasons = []
+        text = " ".join(str(descriptions.get(column) or "").split())
+        for pattern, why in _DESCRIPTION_MARKS:
+            m = pattern.search(text)
+            if m:
+                reasons.append(f"{why} (data dictionary: \"{_around(text, m.start(), m.end())}\")")
+                break
+        words = re.sub(r"[_\W]+", " ", column)
+        m = _NAME_MARKS.search(words)
+        if m and not reasons:
+            reasons.append(f"its name says it may be filled in after the fact ('{m.group(0)}')")
+        if reasons:
+            out[column] = "; ".join(reasons)
+    return out
+
+
+def _around(text: str, start: int, end: int, width: int = 30) -> str:
+    """The matched words with about `width` characters either side, cut at word boundaries."""
+    left = text.rfind(" ", 0, max(0, start - width)) + 1
+    right = text.find(" ", min(len(text), end + width))
+    return text[left : right if right != -1 else len(text)].strip(" .")

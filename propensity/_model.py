@@ -85,6 +85,10 @@ class PropensityModel:
 
     def predict_proba(self, features: pl.DataFrame | pd.DataFrame) -> np.ndarray:
         """Calibrated probability of a positive outcome within the horizon."""
+        if self.metadata.get("mode") == "flat":  # a one-row-per-lead model reads the table's own columns
+            from propensity._flat import flat_features
+
+            return self.calibration.apply(self.margin(flat_features(self.spec, features, self.metadata.get("flat"))))
         return self.calibration.apply(self.margin(to_model_frame(self.spec, features)))
 
     def contributions(self, frame: pd.DataFrame) -> np.ndarray:

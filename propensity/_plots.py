@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_drivers", "plot_calibration", "plot_gains"]
+__all__ = ["plot_drivers", "plot_calibration", "plot_gains", "plot_dependence", "plot_score_distribution", "plot_migration"]
 
 
 def _pyplot():  # type: ignore[no-untyped-def]
@@ -70,6 +70,82 @@ def plot_gains(y: np.ndarray, scores: dict[str, np.ndarray], path: str | Path) -
     ax.set_ylabel("% of conversions captured")
     ax.set_title("Gains on held-out time")
     ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
+    return Path(path)
+
+
+_GRADE_COLORS = {"A": "#15803d", "B": "#65a30d", "C": "#d97706", "D": "#9ca3af"}
+
+
+def plot_dependence(deps: list, path: str | Path) -> Path:  # type: ignore[type-arg]
+    """How each top driver's value maps to its contribution (the report's dependence view)."""
+    plt = _pyplot()
+    n = max(len(deps), 1)
+    cols = 2 if n > 1 else 1
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 3.6 * rows), squeeze=False)
+    for ax in axes.flat[len(deps):]:
+        ax.set_visible(False)
+    for ax, dep in zip(axes.flat, deps):
+        if dep.kind == "category":
+            labels = [c[0] for c in dep.categories][::-1]
+            values = [c[1] for c in dep.categories][::-1]
+            ax.barh(labels, values, color=["#0f766e" if v >= 0 else "#dc2626" for v in values])
+            ax.axvline(0, color="grey", lw=0.8)
+            ax.set_xlabel("effect on the score (log-odds)")
+        else:
+            ax.scatter(dep.x, dep.y, s=6, alpha=0.3, color="#2563eb")
+            ax.plot(dep.trend_x, dep.trend_y, color="#111827", marker="o", ms=3)
+            ax.axhline(0, color="grey", lw=0.8, ls="--")
+            ax.set_xlabel(dep.axis)
+            ax.set_ylabel("effect on the score (log-odds)")
+        ax.set_title(dep.driver)
+    fig.suptitle("How the top drivers' values map to the score")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_score_distribution(hist: dict, path: str | Path) -> Path:  # type: ignore[type-arg]
+    """Validation scores by grade, stacked (the report's score distribution)."""
+    plt = _pyplot()
+    edges = np.asarray(hist["edges"])
+    width = np.diff(edges)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    base = np.zeros(len(width))
+    for grade, counts in hist["counts"].items():
+        c = np.asarray(counts, dtype=np.float64)
+        ax.bar(edges[:-1], c, width=width, bottom=base, align="edge", color=_GRADE_COLORS.get(grade, "grey"), label=f"grade {grade}")
+        base += c
+    ax.set_xlabel("calibrated probability, % (last bar: everything above)")
+    ax.set_ylabel("leads")
+    ax.set_title("Validation scores by grade")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_migration(mig: object, path: str | Path) -> Path:
+    """Points tiers (rows) against model grades (columns): lead counts and conversion rates."""
+    plt = _pyplot()
+    counts = np.asarray(mig.counts, dtype=np.float64)  # type: ignore[attr-defined]
+    rates = mig.rates  # type: ignore[attr-defined]
+    grades = ["A", "B", "C", "D"]
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.imshow(np.sqrt(counts), cmap="Blues")
+    for i in range(4):
+        for j in range(4):
+            rate = rates[i][j]
+            text = f"{int(counts[i, j]):,}" + (f"\n{100 * rate:.1f}% conv." if rate is not None else "")
+            ax.text(j, i, text, ha="center", va="center", fontsize=9, color="white" if counts[i, j] > counts.max() * 0.45 else "black")
+    ax.set_xticks(range(4), [f"model {g}" for g in grades])
+    ax.set_yticks(range(4), [f"points {g}" for g in grades])
+    ax.set_title("Tier migration: points tiers vs model grades")
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")
     plt.close(fig)

@@ -24,9 +24,16 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+def _lift(a: Any, b: Any) -> str:
+    if not isinstance(a, float) or not isinstance(b, float) or math.isnan(a) or math.isnan(b):
+        return "n/a"
+    return f"{a - b:+.3f}"
+
+
 def comparison_rows(metrics: dict[str, float]) -> list[list[Any]]:
-    names = [("roc_auc", "ROC AUC"), ("pr_auc", "PR AUC"), ("capture_10", "top-10% capture"), ("capture_20", "top-20% capture")]
-    return [[label, metrics[f"valid_{k}"], metrics[f"points_valid_{k}"]] for k, label in names]
+    names = [("roc_auc", "ROC AUC"), ("pr_auc", "PR AUC"), ("capture_10", "top-10% capture"), ("capture_20", "top-20% capture"),
+             ("capture_30", "top-30% capture")]
+    return [[label, metrics[f"valid_{k}"], metrics[f"points_valid_{k}"]] for k, label in names if f"valid_{k}" in metrics]
 
 
 def print_training_summary(result: Any, config: Any) -> None:
@@ -40,8 +47,10 @@ def print_training_summary(result: Any, config: Any) -> None:
         f"validation {', '.join(f'{t:%Y-%m}' for t in plan.valid)} ({result.counts['valid_rows']:,} leads, "
         f"{result.counts['valid_positives']:,} positive)"
     )
-    print("\nmodel vs points on the validation cutoffs:")
-    print(format_table(["metric", "model", "points"], comparison_rows(m)))
+    from propensity._terminal import print_table
+
+    rows = [[name, _cell(a), _cell(b), _lift(a, b)] for name, a, b in comparison_rows(m)]
+    print_table(["metric", "model", "points", "model - points"], rows, title="model vs points on the validation cutoffs", numeric=(1, 2, 3))
     print(
         f"\ncalibration: mean score {m['valid_mean_score']:.4f} vs observed rate {m['valid_observed_rate']:.4f}, "
         f"ECE {m['valid_ece']:.4f}; log loss {m['valid_log_loss']:.4f}, Brier {m['valid_brier']:.4f}"
@@ -60,8 +69,10 @@ def print_drivers(loaded: Any, png: str | Path | None) -> None:
         print(f"model {loaded.uri} carries no drivers table")
         return
     print(f"what drives model {loaded.uri} (version {loaded.version}), by business field:")
+    from propensity._terminal import print_table
+
     rows = [[r.driver, f"{100 * r.importance:.1f}%", r.direction] for r in table.itertuples()]
-    print(format_table(["driver", "weight", "direction"], rows))
+    print_table(["driver", "weight", "direction"], rows, numeric=(1,))
     if png:
         from propensity._atomic import atomic_path
         from propensity._plots import plot_drivers

@@ -4,8 +4,9 @@ a percentile and its top three reasons, from exactly the features the model was 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -17,20 +18,69 @@ from propensity._grades import GradeScale
 from propensity._labels import open_leads
 from propensity._model import PropensityModel, to_model_frame
 from propensity._reasons import FieldIndex, top_reasons
+from propensity._treeshap import explainer_for
+from propensity._terminal import progress
 
-__all__ = ["SCORE_COLUMNS", "ScoreRun", "default_as_of", "score_leads"]
+__all__ = [
+    "REJECT_COLUMNS",
+    "REJECT_NO_CREATED_AT",
+    "REJECT_NOT_FINITE",
+    "SCORE_COLUMNS",
+    "ScoreRun",
+    "default_as_of",
+    "rejects_path",
+    "score_leads",
+]
 
 log = logging.getLogger("propensity")
 
 SCORE_COLUMNS = ("contact_id", "account_id", "score", "score_100", "grade", "percentile", "reasons", "model_version")
+REJECT_COLUMNS = ("contact_id", "reason")
+
+# Why an open lead can be left unscored (listed in the rejects file instead: nothing is lost).
+REJECT_NO_CREATED_AT = "created_at is missing: cannot tell when the contact became a lead"
+REJECT_NOT_FINITE = "the model returned no finite score for its features"
+
+_LISTED_TYPES = 5  # unknown event types named in the warning before "and N more"
+
+
+def _empty_rejects() -> pl.DataFrame:
+    return pl.DataFrame(schema={"contact_id": pl.String, "reason": pl.String})
 
 
 @dataclass(frozen=True)
 class ScoreRun:
+    """One scoring run: `scores` (one row per scored lead) and `rejects` (contact_id, reason).
+
+    Every open lead is in exactly one of them: ``scored + rejected == open_leads``.
+    """
+
     scores: pl.DataFrame
     as_of: datetime
     read: int
     open_leads: int
+    rejects: pl.DataFrame = field(default_factory=_empty_rejects)
+    unknown_event_types: dict[str, int] = field(default_factory=dict)
+    after_as_of: int = 0  # event and outcome rows later than `as_of` (ignored)
+    # a streamed run (`propensity._stream.score_folder`) writes its scores as it goes and may keep
+    # none in `scores`: then these hold its count, grade mix and output file
+    n_scored: int | None = None
+    grade_counts: dict[str, int] | None = None
+    out: Path | None = None
+
+    @property
+    def scored(self) -> int:
+        return self.scores.height if self.n_scored is None else self.n_scored
+
+    @property
+    def rejected(self) -> int:
+        return self.rejects.height
+
+
+def rejects_path(scores_path: str | Path) -> Path:
+    """Where the rejects of a scores file go: ``scores.csv`` -> ``scores.rejects.csv``."""
+    p = Path(scores_path)
+    return p.with_name(f"{p.stem}.rejects.csv")
 
 
 def default_as_of(export: CrmExport) -> datetime:
@@ -48,23 +98,41 @@ def score_leads(
     as_of: datetime | None = None,
     chunk_size: int = 100_000,
 ) -> ScoreRun:
-    """Score every open lead at `as_of`; rows come out sorted by score, best first."""
+    """Score every open lead at `as_of`; rows come out sorted by score, best first.
+
+    An open lead that cannot be scored (no created_at, or no finite score) goes to
+    ``ScoreRun.rejects`` with its reason. Event types the model does not know are ignored with
+    one warning; rows after `as_of` are ignored (features are point-in-time).
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
     as_of = as_of or default_as_of(export)
     meta = model.metadata
+    if meta.get("mode") == "flat":
+        from propensity._errors import UsageError
+
+        raise UsageError("this model was trained on a flat lead table: score it with --table FILE")
     label = LabelConfig(tuple(meta["label"]["positive_outcomes"]), int(meta["label"]["horizon_days"]))
-    leads = open_leads(export.contacts, export.outcomes, [as_of], label).sort("contact_id")
+    dated = export.contacts.filter(pl.col("created_at").is_not_null())
+    undated = export.contacts.filter(pl.col("created_at").is_null()).with_columns(
+        pl.lit(as_of, dtype=pl.Datetime("us")).alias("created_at")
+    )
+    leads = open_leads(dated, export.outcomes, [as_of], label).sort("contact_id")
+    no_created_at = open_leads(undated, export.outcomes, [as_of], label)
+    unknown = _unknown_event_types(export, model)
+    after = _rows_after(export, as_of)
     builder = FeatureBuilder.from_spec(model.spec)
     feats = builder.transform(export, leads.select("contact_id", "cutoff"))
     grades = GradeScale.from_dict(meta["grades"])
     index = FieldIndex(model.spec)
     parts = []
-    for start in range(0, max(leads.height, 1), chunk_size):
+    for start in progress(range(0, max(leads.height, 1), chunk_size), f"scoring {leads.height:,} leads in chunks of {chunk_size:,}"):
         chunk = feats.slice(start, chunk_size)
         if chunk.height == 0:
             break
         frame = to_model_frame(model.spec, chunk)
-        contrib = model.contributions(frame)
-        margin = contrib.sum(axis=1)
+        margin = model.margin(frame)
+        contrib = explainer_for(model.booster).contributions(frame, margin)  # exact TreeSHAP, fast
         p = model.calibration.apply(margin)
         parts.append(
             pl.DataFrame(
@@ -85,11 +153,54 @@ def score_leads(
             schema={"contact_id": pl.String, "score": pl.Float64, "score_100": pl.Int16, "grade": pl.String, "percentile": pl.Int16, "reasons": pl.String}
         )
     )
+    not_finite = scored.filter(~pl.col("score").is_finite())
+    rejects = pl.concat(
+        [
+            no_created_at.select("contact_id", pl.lit(REJECT_NO_CREATED_AT).alias("reason")),
+            not_finite.select("contact_id", pl.lit(REJECT_NOT_FINITE).alias("reason")),
+        ]
+    ).sort("contact_id")
     out = (
         leads.select("contact_id", "account_id")
-        .join(scored, on="contact_id", how="left")
+        .join(scored.filter(pl.col("score").is_finite()), on="contact_id", how="inner")
         .with_columns(pl.lit(model_version).alias("model_version"))
         .sort(["score", "contact_id"], descending=[True, False])
         .select(SCORE_COLUMNS)
     )
-    return ScoreRun(out, as_of, export.contacts.height, leads.height)
+    total = leads.height + no_created_at.height
+    if out.height + rejects.height != total:  # nothing may be lost between the leads and the files
+        raise RuntimeError(f"scored {out.height} + rejected {rejects.height} != {total} open leads")
+    log.info(
+        "read %s contacts: %s open leads as of %s, %s scored, %s rejected",
+        f"{export.contacts.height:,}", f"{total:,}", f"{as_of:%Y-%m-%d %H:%M}", f"{out.height:,}", f"{rejects.height:,}",
+    )
+    if after:
+        log.info("ignored %s event and outcome rows after the as-of date", f"{after:,}")
+    return ScoreRun(out, as_of, export.contacts.height, total, rejects, unknown, after)
+
+
+def _unknown_event_types(export: CrmExport, model: PropensityModel) -> dict[str, int]:
+    """Event types the model was not trained on, with their row counts; one warning names them."""
+    known = list(model.spec.event_types)
+    counts = (
+        export.events.filter(~pl.col("event_type").is_in(known))
+        .group_by("event_type")
+        .len()
+        .sort(["len", "event_type"], descending=[True, False])
+    )
+    unknown = {str(t): int(n) for t, n in counts.iter_rows()}
+    if unknown:
+        listed = ", ".join(f"{t} ({n:,})" for t, n in list(unknown.items())[:_LISTED_TYPES])
+        more = f" and {len(unknown) - _LISTED_TYPES} more" if len(unknown) > _LISTED_TYPES else ""
+        log.warning(
+            "events: ignored %s rows of %s event types the model was not trained on: %s%s",
+            f"{sum(unknown.values()):,}", len(unknown), listed, more,
+        )
+    return unknown
+
+
+def _rows_after(export: CrmExport, as_of: datetime) -> int:
+    rows = int((export.events["occurred_at"] > as_of).sum())
+    if export.outcomes is not None:
+        rows += int((export.outcomes["occurred_at"] > as_of).sum())
+    return rows

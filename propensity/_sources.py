@@ -26,12 +26,15 @@ SUFFIXES = (".csv", ".parquet")
 _BLOCK = 1 << 20  # 1 MiB
 
 
-def read_export(path: str | Path, *, require_outcomes: bool = False) -> CrmExport:
+def read_export(
+    path: str | Path, *, require_outcomes: bool = False, created_at_required: bool = True
+) -> CrmExport:
     """Read, validate and fingerprint the export in folder ``path``.
 
     Raises `UsageError` when ``path`` is not an existing folder, and `DataError` when a table is
     missing, ambiguous (both ``.csv`` and ``.parquet``) or unreadable (not UTF-8, a row with
     more fields than the header, a broken Parquet file), or breaks the contract.
+    ``created_at_required=False`` (scoring) keeps a blank contact ``created_at`` as null.
     """
     folder = Path(path).expanduser()
     if not folder.exists():
@@ -62,6 +65,7 @@ def read_export(path: str | Path, *, require_outcomes: bool = False) -> CrmExpor
         source=str(folder),
         fingerprint=fingerprint,
         require_outcomes=require_outcomes,
+        created_at_required=created_at_required,
     )
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from propensity._errors import UsageError
+from propensity._errors import PropensityError, UsageError
 
 __all__ = [
     "resolve_tracking_uri",
@@ -23,6 +25,9 @@ __all__ = [
     "LoadedModel",
     "load_model",
     "pip_requirements",
+    "check_server",
+    "describe_tracking_error",
+    "tracking_errors",
 ]
 
 DEFAULT_HOME = Path("models")
@@ -70,16 +75,75 @@ def use_tracking(uri: str, experiment: str) -> str:
         location = (home / "artifacts").resolve().as_uri() if home is not None else None
         return client.create_experiment(experiment, artifact_location=location)
     except Exception as exc:  # MLflow raises several types for an unreachable or refusing server
-        raise UsageError(f"tracking server {_redact(uri)}: {_short(exc)}") from None
+        raise UsageError(f"tracking server {_redact(uri)}: {describe_tracking_error(exc) or _short(exc)}") from None
+
+
+_CREDENTIALS = "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)"
+_UNREACHABLE = (
+    "Connection refused",
+    "Failed to establish a new connection",
+    "Max retries exceeded",
+    "Name or service not known",
+    "nodename nor servname",
+    "timed out",
+)
+
+
+def describe_tracking_error(exc: BaseException) -> str | None:
+    """One line for a tracking server that refuses us (401, 403) or cannot be reached; None for
+    anything else. Never quotes credentials: they are not in the text it builds."""
+    code = getattr(exc, "error_code", None)
+    status: int | None = None
+    get_status = getattr(exc, "get_http_status_code", None)
+    if callable(get_status):
+        try:
+            status = int(get_status())
+        except Exception:  # noqa: BLE001 - an unknown error code has no status
+            status = None
+    text = str(exc)
+    if code == "UNAUTHENTICATED" or status == 401 or "error code 401" in text:
+        return f"401 Unauthorized: the server refused the credentials (set {_CREDENTIALS})"
+    if code == "PERMISSION_DENIED" or status == 403 or "error code 403" in text:
+        return "403 Forbidden: this user lacks permission (ask the server's admin for EDIT on the experiment and model)"
+    if any(marker in text for marker in _UNREACHABLE) or type(exc).__name__ in ("ConnectionError", "ConnectTimeout"):
+        return "cannot reach the server (is it running, and is the URI right?)"
+    return None
+
+
+def check_server(uri: str) -> None:
+    """Fail fast, before any work, when a remote tracking server refuses us or is not there.
+
+    Read-only (one experiment search); a local store is not probed, so nothing is created.
+    """
+    if not uri.startswith(("http://", "https://")):
+        return
+    import mlflow
+
+    with tracking_errors(uri):
+        mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri).search_experiments(max_results=1)
+
+
+@contextmanager
+def tracking_errors(uri: str) -> Iterator[None]:
+    """Turn a tracking server's refusal or absence into one `UsageError` line (exit code 2)."""
+    try:
+        yield
+    except PropensityError:
+        raise
+    except Exception as exc:
+        reason = describe_tracking_error(exc)
+        if reason is None:
+            raise
+        raise UsageError(f"tracking server {_redact(uri)}: {reason}") from None
 
 
 def _redact(uri: str) -> str:
-    return re.sub(r"//[^/@]+@", "//***@", uri)
+    return re.sub(r"//[^/@\s]+@", "//***@", uri)
 
 
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
+    return _redact(text)[:200]
 
 
 def pip_requirements() -> list[str]:
@@ -133,16 +197,20 @@ def load_model(uri: str) -> LoadedModel:
 
     from propensity._model import PropensityModel
 
-    try:
-        version = _version_of(uri)
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tempfile.mkdtemp(prefix="propensity-model-")))
-    except Exception as exc:
-        raise UsageError(f"model {uri}: cannot be loaded ({_short(exc)})") from None
-    try:
-        flavor = Model.load(str(local / "MLmodel")).flavors["python_function"]
-        data = local / flavor["data"]
-        if flavor.get("loader_module") != "propensity._pyfunc":
-            raise KeyError("loader_module")
-        return LoadedModel(PropensityModel.load(data), uri, version)
-    except (KeyError, FileNotFoundError, ValueError) as exc:
-        raise UsageError(f"model {uri}: not a propensity model ({_short(exc)})") from None
+    with tempfile.TemporaryDirectory(prefix="propensity-model-") as tmp:  # loaded into memory, then removed
+        try:
+            version = _version_of(uri)
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))
+        except Exception as exc:
+            refused = describe_tracking_error(exc)
+            if refused is not None:
+                raise UsageError(f"model {uri}: tracking server {_redact(mlflow.get_tracking_uri())}: {refused}") from None
+            raise UsageError(f"model {uri}: cannot be loaded ({_short(exc)})") from None
+        try:
+            flavor = Model.load(str(local / "MLmodel")).flavors["python_function"]
+            data = local / flavor["data"]
+            if flavor.get("loader_module") != "propensity._pyfunc":
+                raise KeyError("loader_module")
+            return LoadedModel(PropensityModel.load(data), uri, version)
+        except (KeyError, FileNotFoundError, ValueError) as exc:
+            raise UsageError(f"model {uri}: not a propensity model ({_short(exc)})") from None

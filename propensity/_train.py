@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -16,11 +16,12 @@ import pandas as pd
 import polars as pl
 
 from propensity._config import Config, config_to_dict
+from propensity._drift import reference_profile
 from propensity._errors import PropensityError
 from propensity._export import CrmExport
 from propensity._grades import GradeScale
 from propensity._labels import SplitPlan
-from propensity._metrics import probability_metrics, ranking_metrics
+from propensity._metrics import capture_at, probability_metrics, ranking_metrics
 from propensity._model import PlattCalibration, PropensityModel, to_model_frame
 from propensity._points import points_scores
 from propensity._reasons import drivers
@@ -85,11 +86,16 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, int]:
     """LightGBM on train cutoffs, early stopping and Platt calibration on the calibration cutoffs."""
     import lightgbm as lgb
 
+    from propensity._search import search_params
+
     x_tr, y_tr, _ = _xy(ts, "train")
     x_ca, y_ca, _ = _xy(ts, "calibration")
     _check_labels(y_tr, "training")
     _check_labels(y_ca, "calibration")
     spec = ts.builder.spec_
+    found = search_params(ts, config)  # None when [search] trials <= 1
+    if found is not None:
+        config = replace(config, model=replace(config.model, **found.params))
     dtrain = lgb.Dataset(x_tr, y_tr, categorical_feature=spec.categorical or "auto", free_raw_data=True)
     dcal = lgb.Dataset(x_ca, y_ca, reference=dtrain)
     booster = lgb.train(
@@ -104,7 +110,7 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, int]:
     booster = booster if best == booster.current_iteration() else _truncate(booster, best)
     margin = np.asarray(booster.predict(x_ca, raw_score=True))
     calibration = PlattCalibration.fit(margin, y_ca)
-    return PropensityModel(booster, spec, calibration, {}), best
+    return PropensityModel(booster, spec, calibration, {"search": found.to_dict()} if found else {}), best
 
 
 def _truncate(booster: Any, best: int) -> Any:
@@ -126,8 +132,8 @@ def evaluate(model: PropensityModel, ts: TrainingSet, export: CrmExport, config:
         "p": p,
         "points": pts,
         "frame": x_va,
-        "model": probability_metrics(y_va, p),
-        "points_metrics": ranking_metrics(y_va, pts),
+        "model": {**probability_metrics(y_va, p), "capture_30": capture_at(y_va, p, 0.30)},
+        "points_metrics": {**ranking_metrics(y_va, pts), "capture_30": capture_at(y_va, pts, 0.30)},
     }
 
 
@@ -153,8 +159,9 @@ def train(
     contrib = model.contributions(sample)
     table = drivers(model.spec, sample, contrib)
     grades = GradeScale.from_scores(ev["p"], config.grades)
-    model.metadata = _metadata(export, config, ts.plan, counts, best, grades)
+    model.metadata = {**_metadata(export, config, ts.plan, counts, best, grades), **model.metadata}
     model.metadata["drivers"] = table.to_dict(orient="records")
+    model.metadata["reference"] = reference_profile(model.spec, ev["frame"], ev["p"])  # drift baseline
     metrics = {f"valid_{k}": v for k, v in ev["model"].items()}
     metrics.update({f"points_valid_{k}": v for k, v in ev["points_metrics"].items()})
     metrics["best_iteration"] = float(best)
@@ -211,6 +218,7 @@ def _track(
     import mlflow
 
     from propensity._plots import plot_calibration, plot_drivers, plot_gains
+    from propensity._report_data import log_report_artifacts
     from propensity._tracking import CHAMPION, log_propensity_model, use_tracking
 
     exp_id = use_tracking(tracking_uri, config.experiment)
@@ -245,6 +253,8 @@ def _track(
             mlflow.log_artifact(str(d / name), artifact_path="plots")
         for name in ("drivers.csv", "model_vs_points.json", "points_table.json"):
             mlflow.log_artifact(str(d / name), artifact_path="evaluation")
+        log_report_artifacts(model, ev, d / "report")  # validation rows and the report's charts
+        model.metadata["run_id"] = run.info.run_id  # `propensity report` finds the run's figures from the model
         model_dir = model.save(d / "propensity_model")
         info = log_propensity_model(model_dir, model_name)
         version = None

@@ -40,7 +40,7 @@ def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None
         plan = plan_split(history_start(export), export.data_end, config.label, config.split)
     builder = FeatureBuilder(config.features).fit(export, plan.train[-1])
     pairs = open_leads(export.contacts, export.outcomes, plan.all, config.label)
-    feats = builder.transform(export, pairs.select("contact_id", "cutoff"))
+    feats = _features(builder, export, pairs.select("contact_id", "cutoff"))
     labelled = label_pairs(pairs, export.outcomes, config.label)
     role = (
         pl.when(pl.col("cutoff").is_in(list(plan.valid)))
@@ -51,3 +51,18 @@ def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None
     )
     frame = labelled.with_columns(role.alias("role")).join(feats, on=["contact_id", "cutoff"], how="left")
     return TrainingSet(frame.sort("cutoff", "contact_id"), builder, plan)
+
+
+def _features(builder: FeatureBuilder, export: CrmExport, pairs: pl.DataFrame) -> pl.DataFrame:
+    """All pairs at once; with a person watching, two cutoffs at a time behind a progress bar."""
+    from propensity._terminal import progress, progress_enabled
+
+    cutoffs = sorted(pairs["cutoff"].unique().to_list())
+    if not progress_enabled() or len(cutoffs) < 3:
+        return builder.transform(export, pairs)
+    batches = [cutoffs[i : i + 2] for i in range(0, len(cutoffs), 2)]
+    parts = [
+        builder.transform(export, pairs.filter(pl.col("cutoff").is_in(batch)))
+        for batch in progress(batches, f"features at {len(cutoffs)} training-set cutoffs")
+    ]
+    return pl.concat(parts, how="vertical_relaxed")

@@ -55,39 +55,74 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_summary(export) -> str:  # type: ignore[no-untyped-def]
+    """One line: what was read, what was ignored (rows of unknown contacts), which PII columns dropped."""
+    r = export.report
+    line = f"read {export.source}: {r.contacts:,} contacts, {r.accounts:,} accounts, {r.events:,} events"
+    if export.outcomes is not None:
+        line += f", {r.outcomes:,} outcomes"
+    unknown = [
+        f"{n:,} in {what}"
+        for what, n in (("events", r.events_unknown_contact), ("outcomes", r.outcomes_unknown_contact))
+        if n
+    ]
+    if unknown:
+        line += f"; ignored rows of unknown contacts: {', '.join(unknown)}"
+    if r.dropped_pii_columns:
+        line += f"; personal-data columns dropped on read: {', '.join(r.dropped_pii_columns)}"
+    return line
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from propensity._report_text import print_training_summary
-    from propensity._sources import read_export
-    from propensity._tracking import resolve_tracking_uri
+    from propensity._tracking import check_server, resolve_tracking_uri, tracking_errors
     from propensity._train import train
 
     config = _config(args)
-    export = read_export(args.data_dir, require_outcomes=True)
+    export = _read_history(args, require_outcomes=True)
+    print(_read_summary(export))
     uri = resolve_tracking_uri(args.tracking_uri)
-    result = train(export, config, tracking_uri=uri, model_name=config.model_name, set_champion=not args.no_champion)
+    check_server(uri)  # a refusing or absent server fails now, not after training
+    with tracking_errors(uri):
+        result = train(export, config, tracking_uri=uri, model_name=config.model_name, set_champion=not args.no_champion)
     print_training_summary(result, config)
     return EXIT_OK
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     from propensity._atomic import check_table_path, write_table
-    from propensity._scoring import score_leads
-    from propensity._sources import read_export
+    from propensity._scoring import rejects_path, score_leads
     from propensity._tracking import load_model, point_at, resolve_tracking_uri
 
     out = check_table_path(args.out)
+    rejects_out = rejects_path(out)
     as_of = _as_of(args.as_of)
-    export = read_export(args.data_dir)
+    if args.chunk_size < 1:
+        raise UsageError(f"--chunk-size must be at least 1, got {args.chunk_size}")
+    if getattr(args, "engine", "local") == "spark":
+        return cmd_score_spark(args)
+    if not getattr(args, "source", None) and args.data_dir is not None:
+        return _score_streamed(args, out, as_of)  # a folder: in chunks, bounded memory
+    export = _read_history(args, created_at_required=False)
+    first = export.contacts["created_at"].min()
+    if as_of is not None and isinstance(first, datetime) and as_of < first:
+        raise UsageError(
+            f"--as-of {as_of:%Y-%m-%d %H:%M} is before the first contact was created ({first:%Y-%m-%d %H:%M}): no lead to score"
+        )
+    print(_read_summary(export))
     point_at(resolve_tracking_uri(args.tracking_uri))
     loaded = load_model(args.model)
     run = score_leads(export, loaded.model, model_version=loaded.version, as_of=as_of, chunk_size=args.chunk_size)
+    write_table(run.rejects, rejects_out)  # always written, so a stale rejects file never outlives its scores
     write_table(run.scores, out)
     grades = run.scores["grade"].value_counts().sort("grade")
     mix = ", ".join(f"{g}={n:,}" for g, n in grades.iter_rows())
     print(
-        f"scored {run.scores.height:,} open leads of {run.read:,} contacts as of {run.as_of:%Y-%m-%d %H:%M} "
+        f"scored {run.scored:,} of {run.open_leads:,} open leads ({run.rejected:,} rejected -> {rejects_out}) "
+        f"among {run.read:,} contacts as of {run.as_of:%Y-%m-%d %H:%M} "
         f"with model {loaded.uri} (version {loaded.version}): {mix} -> {out}"
     )
+    _monitor_scoring(args, export, loaded, run, out)
     return EXIT_OK
 
 
@@ -95,9 +130,24 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from propensity._report_text import print_drivers
     from propensity._tracking import load_model, point_at, resolve_tracking_uri
 
+    if args.contact is not None and args.data_dir is None:
+        raise UsageError("--contact needs DATA_DIR, the export the lead is in: propensity explain DATA_DIR --model URI --contact ID")
+    if args.data_dir is not None and args.contact is None:
+        raise UsageError(f"DATA_DIR {args.data_dir} is read only to explain one lead: add --contact ID, or drop DATA_DIR for the model's drivers")
+    if args.contact is None:
+        point_at(resolve_tracking_uri(args.tracking_uri))
+        print_drivers(load_model(args.model), args.png)
+        return EXIT_OK
+    from propensity._explain_contact import explain_contact, print_contact
+    from propensity._sources import read_export
+
+    as_of = _as_of(args.as_of)
+    export = read_export(args.data_dir, created_at_required=False)
     point_at(resolve_tracking_uri(args.tracking_uri))
     loaded = load_model(args.model)
-    print_drivers(loaded, args.png)
+    print_contact(explain_contact(export, loaded.model, args.contact, as_of=as_of, model_version=loaded.version))
+    if args.png:
+        print_drivers(loaded, args.png)
     return EXIT_OK
 
 
@@ -105,6 +155,265 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from propensity._demo import run_demo
 
     run_demo(Path(args.workdir), n_contacts=args.contacts, seed=args.seed)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from propensity._report_data import collect_report
+    from propensity._report_html import check_report_path, write_report
+    from propensity._tracking import point_at, resolve_tracking_uri
+
+    out = check_report_path(args.out)
+    point_at(resolve_tracking_uri(args.tracking_uri))
+    report = collect_report(args.model, scores=args.scores)
+    write_report(report, out)
+    drift = f"; score drift PSI {report.drift.psi:.3f} ({report.drift.status})" if report.drift else ""
+    print(f"report on {args.model} (version {report.model_version}, run {report.run_id}){drift} -> {out}")
+    return EXIT_OK
+
+
+def _history_path(args: argparse.Namespace) -> Path:
+    import os
+
+    from propensity._history import default_history_path
+
+    if getattr(args, "history", None):
+        return Path(args.history)
+    return default_history_path(getattr(args, "tracking_uri", None) or os.environ.get("MLFLOW_TRACKING_URI"))
+
+
+def _monitor_scoring(args: argparse.Namespace, export, loaded, run, out: Path, drift=None) -> None:  # type: ignore[no-untyped-def]
+    """Append the run to the score history; drift: one line, `<out stem>.drift.csv` and an MLflow run."""
+    from propensity._atomic import write_table
+    from propensity._drift import check_drift, log_drift
+    from propensity._history import model_name_of, record_scores
+    from propensity._tracking import resolve_tracking_uri, tracking_errors
+
+    label = loaded.model.metadata["label"]
+    history = _history_path(args)
+    n = record_scores(history, run.scores, as_of=run.as_of, model_name=model_name_of(loaded.uri), model_version=loaded.version,
+                      model_uri=loaded.uri, positive_outcomes=label["positive_outcomes"], horizon_days=label["horizon_days"])
+    report = drift.report(run.as_of) if drift is not None else check_drift(export, loaded.model, run.scores, run.as_of)
+    if report is None:
+        print(f"history: {n:,} scores -> {history}; drift not checked: the model has no training reference")
+        return
+    drift_out = out.with_name(f"{out.stem}.drift.csv")
+    write_table(report.table, drift_out)
+    with tracking_errors(resolve_tracking_uri(args.tracking_uri)):
+        log_drift(report, model_uri=loaded.uri, model_version=loaded.version, scored=n)
+    print(f"{report.summary()} -> {drift_out}; history: {n:,} scores -> {history}")
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    from propensity._retrain import retrain
+    from propensity._tracking import check_server, resolve_tracking_uri, tracking_errors
+
+    config = _config(args)
+    uri = resolve_tracking_uri(args.tracking_uri)
+    check_server(uri)
+    with tracking_errors(uri):
+        outcome = retrain(args.data_dir, config, tracking_uri=uri)
+    print(outcome.report())
+    return outcome.exit_code
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from propensity._retrain import rollback
+    from propensity._tracking import check_server, resolve_tracking_uri, tracking_errors
+
+    config = _config(args)
+    uri = resolve_tracking_uri(args.tracking_uri)
+    check_server(uri)
+    with tracking_errors(uri):
+        outcome = rollback(tracking_uri=uri, model_name=config.model_name, experiment=config.experiment)
+    print(outcome.report())
+    return EXIT_OK
+
+
+def cmd_surges(args: argparse.Namespace) -> int:
+    from propensity._atomic import check_table_path, write_table
+    from propensity._history import surges
+    from propensity._report_text import format_table
+
+    out = check_table_path(args.out) if args.out else None
+    history = _history_path(args)
+    found = surges(history, model_name=args.model_name, as_of=_as_of(args.as_of), min_grades=args.min_grades,
+                   min_percentile=args.min_percentile, grade_at_least=args.grade)
+    if found.is_empty():
+        print(f"no surges in {history}: no lead now graded {args.grade} or better rose by {args.min_grades}+ grade or "
+              f"{args.min_percentile}+ percentile points since its previous scoring")
+    else:
+        first = found.row(0, named=True)
+        print(f"{found.height:,} leads surged between their previous scoring and {first['as_of']:%Y-%m-%d %H:%M}:")
+        rows = [
+            [r["contact_id"], r["account_id"] or "", f"{r['grade_before']} -> {r['grade']}",
+             f"{r['score_before']:.3f} -> {r['score']:.3f}", r["new_reasons"] or "(same reasons, stronger)"]
+            for r in found.head(args.top).iter_rows(named=True)
+        ]
+        print(format_table(["contact", "account", "grade", "score", "new reasons"], rows))
+    if out is not None:
+        write_table(found, out)
+        print(f"-> {out}")
+    return EXIT_OK
+
+
+def cmd_conversion(args: argparse.Namespace) -> int:
+    from propensity._atomic import check_table_path, write_table
+    from propensity._history import realised_conversion
+    from propensity._report_text import format_table
+    from propensity._sources import read_export
+
+    out = check_table_path(args.out) if args.out else None
+    history = _history_path(args)
+    export = read_export(args.data_dir, require_outcomes=True)
+    report = realised_conversion(history, export, model_name=args.model_name)
+    print(f"realised conversion by grade of leads scored at as-ofs whose horizon has passed by {report.data_end:%Y-%m-%d} "
+          f"({report.judged.height} scoring runs):")
+    rows = [
+        [r["model_version"], r["grade"], r["runs"], r["leads"], r["converted"], f"{100 * r['conversion_rate']:.2f}%",
+         f"{100 * r['mean_score']:.2f}%"]
+        for r in report.table.iter_rows(named=True)
+    ]
+    print(format_table(["version", "grade", "runs", "leads", "converted", "converted %", "predicted %"], rows))
+    for r in report.pending.iter_rows(named=True):
+        print(f"not judged yet: as-of {r['as_of']:%Y-%m-%d} (version {r['model_version']}), horizon passes {r['matures_on']:%Y-%m-%d}")
+    if out is not None:
+        write_table(report.table, out)
+        print(f"-> {out}")
+    return EXIT_OK
+
+
+def _read_history(args: argparse.Namespace, **kwargs):  # type: ignore[no-untyped-def]
+    """The CRM export in DATA_DIR, or in the database at --source (tables mapped by --tables)."""
+    if getattr(args, "source", None):
+        if args.data_dir is not None:
+            raise UsageError(f"give DATA_DIR or --source, not both (got {args.data_dir} and --source)")
+        from propensity._db import read_database
+
+        return read_database(args.source, tables=args.tables, **kwargs)
+    if args.data_dir is None:
+        raise UsageError("give DATA_DIR (a folder of CRM tables), --source URL (a database) or --table FILE (one row per lead)")
+    from propensity._sources import read_export
+
+    return read_export(args.data_dir, **kwargs)
+
+
+def _flat_only(args: argparse.Namespace, command: str) -> None:
+    """--table excludes DATA_DIR and --source; the flat-only options need --table."""
+    if args.table is None:
+        used = [f"--{n.replace('_', '-')}" for n in ("target", "id", "date_column", "dictionary") if getattr(args, n, None)]
+        used += [f"--{n}" for n in ("compare", "keep", "exclude", "missing") if getattr(args, n, None)]
+        if used:
+            raise UsageError(f"{', '.join(used)} only apply to a flat lead table: add --table FILE")
+        return
+    if args.data_dir is not None or args.source:
+        raise UsageError(f"{command} --table FILE reads one table: drop DATA_DIR and --source")
+
+
+def _read_table(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from propensity._flat import DEFAULT_PLACEHOLDERS, read_flat
+
+    return read_flat(args.table, placeholders=DEFAULT_PLACEHOLDERS + tuple(args.missing or ()))
+
+
+def cmd_train_table(args: argparse.Namespace) -> int:
+    """propensity train --table FILE --target COLUMN --id COLUMN: a one-row-per-lead model."""
+    _flat_only(args, "train")
+    if args.table is None:
+        return cmd_train(args)
+    if not args.target or not args.id:
+        raise UsageError("train --table needs --target COLUMN (the converted flag) and --id COLUMN (the lead id)")
+    from propensity._dictionary import find_dictionary, match_columns, read_dictionary
+    from propensity._flat_train import FLAT_MODEL_NAME, format_flat_summary, train_flat
+    from propensity._tracking import check_server, resolve_tracking_uri, tracking_errors
+
+    config = _config(args)
+    table = _read_table(args)
+    dictionary_file = args.dictionary or find_dictionary(args.table)
+    descriptions = match_columns(read_dictionary(dictionary_file), table.frame.columns) if dictionary_file else {}
+    print(f"read {table.describe()}")
+    if table.placeholder_counts:
+        print("read as missing: " + ", ".join(f"{n:,} placeholder values in {c}" for c, n in table.placeholder_counts.items()))
+    if dictionary_file:
+        print(f"data dictionary: {Path(dictionary_file).name} ({len(descriptions)} of {table.frame.width} columns described)")
+    uri = resolve_tracking_uri(args.tracking_uri)
+    check_server(uri)
+    with tracking_errors(uri):
+        result = train_flat(
+            table,
+            target=args.target,
+            id_column=args.id,
+            config=config,
+            compare=args.compare or (),
+            keep=args.keep or (),
+            exclude=args.exclude or (),
+            date_column=args.date_column,
+            dictionary=descriptions,
+            folds=args.folds,
+            tracking_uri=uri,
+            model_name=args.model_name or FLAT_MODEL_NAME,
+            set_champion=not args.no_champion,
+        )
+    print(format_flat_summary(result))
+    return EXIT_OK
+
+
+def cmd_score_table(args: argparse.Namespace) -> int:
+    """propensity score --table FILE --model URI --out FILE: score every open lead of a flat table."""
+    _flat_only(args, "score")
+    if args.table is None:
+        return cmd_score(args)
+    from propensity._atomic import check_table_path, write_table
+    from propensity._flat_score import is_flat_model, score_table
+    from propensity._tracking import load_model, point_at, resolve_tracking_uri
+
+    out = check_table_path(args.out)
+    table = _read_table(args)
+    point_at(resolve_tracking_uri(args.tracking_uri))
+    loaded = load_model(args.model)
+    if not is_flat_model(loaded.model):
+        raise UsageError(f"model {args.model} was trained on a CRM export (contacts and events): score it with DATA_DIR or --source, not --table")
+    run = score_table(table, loaded.model, model_version=loaded.version, chunk_size=args.chunk_size)
+    write_table(run.scores, out)
+    mix = ", ".join(f"{g}={n:,}" for g, n in run.scores["grade"].value_counts().sort("grade").iter_rows())
+    skipped = f" ({run.converted:,} already converted left out)" if run.converted else ""
+    print(f"scored {run.scores.height:,} open leads of {run.read:,} rows in {table.name}{skipped} with model {loaded.uri} (version {loaded.version}): {mix} -> {out}")
+    return EXIT_OK
+
+
+def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None) -> int:
+    """Score a folder in chunks of contacts: bounded memory, output written as it goes."""
+    from propensity._scoring import rejects_path
+    from propensity._stream import DriftSample, prepare_folder
+    from propensity._tracking import load_model, point_at, resolve_tracking_uri
+
+    with prepare_folder(args.data_dir, chunk_size=args.chunk_size, as_of=as_of) as prepared:
+        print(_read_summary(prepared.export))
+        point_at(resolve_tracking_uri(args.tracking_uri))
+        loaded = load_model(args.model)
+        drift = DriftSample(loaded.model)
+        run = prepared.score(loaded.model, out, model_version=loaded.version, keep_scores=True, on_chunk=drift.add)
+    mix = ", ".join(f"{g}={n:,}" for g, n in (run.grade_counts or {}).items())
+    print(
+        f"scored {run.scored:,} of {run.open_leads:,} open leads ({run.rejected:,} rejected -> {rejects_path(out)}) "
+        f"among {run.read:,} contacts as of {run.as_of:%Y-%m-%d %H:%M} "
+        f"with model {loaded.uri} (version {loaded.version}): {mix} -> {out}"
+    )
+    _monitor_scoring(args, None, loaded, run, out, drift=drift)
+    return EXIT_OK
+
+
+def cmd_score_spark(args: argparse.Namespace) -> int:
+    """propensity score DATA_DIR --engine spark: features and scores on Apache Spark, Parquet out."""
+    from propensity._spark import score_with_spark
+    from propensity._tracking import load_model, point_at, resolve_tracking_uri
+
+    if getattr(args, "source", None) or args.data_dir is None:
+        raise UsageError("--engine spark reads a folder of Parquet tables: give DATA_DIR")
+    point_at(resolve_tracking_uri(args.tracking_uri))
+    loaded = load_model(args.model)
+    summary = score_with_spark(args.data_dir, loaded.model, args.out, model_version=loaded.version, as_of=_as_of(args.as_of))
+    print(f"{summary} with model {loaded.uri} (version {loaded.version}) on Spark -> {args.out}")
     return EXIT_OK
 
 
@@ -132,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     t = sub.add_parser("train", help="train, track and register a propensity model")
-    t.add_argument("data_dir", help="folder with the CRM export (contacts, accounts, events, outcomes)")
+    t.add_argument("data_dir", nargs="?", help="folder with the CRM export (contacts, accounts, events, outcomes); or use --source / --table")
     t.add_argument("--config", help="training config TOML (see training/default.toml)")
     t.add_argument("--features", help="feature-set TOML (see features/default.toml)")
     t.add_argument("--model-name", help="registered model name (default lead-propensity)")
@@ -141,19 +450,89 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("score", help="score every open lead with a registered model")
-    s.add_argument("data_dir", help="folder with the CRM export")
+    s.add_argument("data_dir", nargs="?", help="folder with the CRM export; or use --source / --table")
     s.add_argument("--model", required=True, help="model URI, e.g. models:/lead-propensity@champion")
     s.add_argument("--out", required=True, help="output file, .csv or .parquet")
     s.add_argument("--as-of", help="score as of this date or timestamp (default: the latest event)")
-    s.add_argument("--chunk-size", type=int, default=100_000, help="leads per scoring chunk")
+    s.add_argument("--chunk-size", type=int, default=100_000, help="contacts per scoring chunk (bounds memory; default 100000)")
+    s.add_argument("--engine", choices=("local", "spark"), default="local", help="local (default) or spark (pip install propensity[spark])")
+    s.add_argument("--history", help="score history file (default: score_history.db beside the MLflow SQLite store)")
     tracking(s)
     s.set_defaults(func=cmd_score)
 
-    e = sub.add_parser("explain", help="what drives a model's score, by business field")
+    e = sub.add_parser("explain", help="what drives a model's score, by business field; or one lead's score with --contact")
+    e.add_argument("data_dir", nargs="?", help="folder with the CRM export (only with --contact)")
     e.add_argument("--model", required=True, help="model URI, e.g. models:/lead-propensity@champion")
+    e.add_argument("--contact", help="explain this contact_id: score, grade, contributions by business field, recent history")
+    e.add_argument("--as-of", help="with --contact: explain as of this date or timestamp (default: the latest event)")
     e.add_argument("--png", help="also write the drivers chart to this PNG file")
     tracking(e)
     e.set_defaults(func=cmd_explain)
+
+    r = sub.add_parser("report", help="write the sales-ops HTML report of a model (self-contained, opens offline)")
+    r.add_argument("--model", required=True, help="model URI, e.g. models:/lead-propensity@champion")
+    r.add_argument("--scores", help="a `propensity score` output (.csv or .parquet): adds its grade mix and drift")
+    r.add_argument("--out", default="reports/report.html", help="HTML file to write (default reports/report.html)")
+    tracking(r)
+    r.set_defaults(func=cmd_report)
+
+    rt = sub.add_parser(
+        "retrain",
+        help="train a challenger and promote it only if it passes the gate (exit 0 promoted, 3 kept, 2 refused, 4 locked, 1 failed)",
+        epilog="exit codes: 0 promoted (a new champion), 3 kept (the champion stays), 2 refused (bad or too little data, "
+        "bad config; nothing changed), 4 locked (another retrain or rollback of this model is running), 1 failed",
+    )
+    rt.add_argument("data_dir", help="folder with the CRM export (contacts, accounts, events, outcomes)")
+    rt.add_argument("--config", help="training config TOML with an optional [gate] section (see training/default.toml)")
+    rt.add_argument("--features", help="feature-set TOML (see features/default.toml)")
+    rt.add_argument("--model-name", help="registered model name (default lead-propensity)")
+    tracking(rt)
+    rt.set_defaults(func=cmd_retrain)
+
+    rb = sub.add_parser("rollback", help="point 'champion' back to the version the current champion replaced")
+    rb.add_argument("--model-name", help="registered model name (default lead-propensity)")
+    rb.add_argument("--config", help="training config TOML (for model_name and experiment)")
+    tracking(rb)
+    rb.set_defaults(func=cmd_rollback)
+
+    def history(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--history", help="score history file (default: score_history.db beside the MLflow SQLite store)")
+        sp.add_argument("--model-name", help="model whose scores to read (needed when the history holds several)")
+        sp.add_argument("--out", help="also write the full table to this .csv or .parquet file")
+        tracking(sp)
+
+    su = sub.add_parser("surges", help="leads whose grade or percentile jumped since their previous scoring, and why")
+    su.add_argument("--as-of", help="the scoring to look at (default: the latest in the history)")
+    su.add_argument("--grade", choices=("A", "B", "C", "D"), default="B", help="only leads now graded this or better (default B)")
+    su.add_argument("--min-grades", type=int, default=1, help="grade rise that counts as a surge (default 1, e.g. C -> B)")
+    su.add_argument("--min-percentile", type=int, default=20, help="percentile rise that counts as a surge (default 20)")
+    su.add_argument("--top", type=int, default=20, help="rows to print (default 20)")
+    history(su)
+    su.set_defaults(func=cmd_surges)
+
+    cv = sub.add_parser("conversion", help="realised conversion by grade and model version, once the horizon has passed")
+    cv.add_argument("data_dir", help="folder with the CRM export holding the outcomes since the scorings")
+    history(cv)
+    cv.set_defaults(func=cmd_conversion)
+
+    def source_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--source", metavar="URL", help="read the CRM tables from a database: duckdb:///crm.duckdb or any SQLAlchemy URL (postgresql://user@host/db)")
+        sp.add_argument("--tables", metavar="MAP", help="database table names, e.g. contacts=crm_contacts,events=crm_events (default: contacts, accounts, events, outcomes)")
+        sp.add_argument("--table", metavar="FILE", help="a flat lead table instead: one row per lead (CSV, any separator/encoding, or Parquet)")
+        sp.add_argument("--missing", action="append", metavar="VALUE", help="another placeholder value read as missing in --table (repeatable; 'Select', 'N/A', ... always are)")
+
+    source_options(t)
+    t.add_argument("--target", metavar="COLUMN", help="with --table: the 0/1 (yes/no) converted column")
+    t.add_argument("--id", metavar="COLUMN", help="with --table: the lead id column")
+    t.add_argument("--compare", action="append", metavar="COLUMN", help="with --table: judge this column (a hand-tuned score, a rep's rating) beside the model on the same folds (repeatable)")
+    t.add_argument("--keep", action="append", metavar="COLUMN", help="with --table: keep a column the leakage guard would exclude (repeatable)")
+    t.add_argument("--exclude", action="append", metavar="COLUMN", help="with --table: leave a column out of the model (repeatable)")
+    t.add_argument("--date-column", metavar="COLUMN", help="with --table: judge on the latest leads by this date instead of k-fold")
+    t.add_argument("--dictionary", metavar="FILE", help="with --table: data dictionary (.xlsx/.csv; default: a *dictionary* file beside the table)")
+    t.add_argument("--folds", type=int, default=5, help="with --table: cross-validation folds (default 5)")
+    t.set_defaults(func=cmd_train_table)
+    source_options(s)
+    s.set_defaults(func=cmd_score_table)
 
     d = sub.add_parser("demo", help="generate, train, register, score and explain in one go")
     d.add_argument("--workdir", default=".", help="where data/, models/, scores/ and reports/ go (default .)")

@@ -79,3 +79,29 @@ def small_crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("crm") / "export"
     generate_crm(out, n_contacts=3000, seed=7, fmt="csv")
     return out
+
+
+# PII canaries planted in every contact of `report_store`'s export: they must never reach a report.
+CANARY_EMAIL = "canary.pii.7f3a@example.org"
+CANARY_NAME = "Zanzibarina"
+
+
+@pytest.fixture(scope="session")
+def report_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
+    """A generated export (2,000 contacts, PII canaries in every contact), trained with
+    `propensity train` into a real SQLite MLflow store and scored with `propensity score`."""
+    from propensity._generate import generate_crm
+    from propensity.cli import main
+
+    root = tmp_path_factory.mktemp("report")
+    crm = root / "crm"
+    generate_crm(crm, n_contacts=2000, seed=1, fmt="csv")
+    contacts = pl.read_csv(crm / "contacts.csv", infer_schema_length=0)
+    contacts.with_columns(
+        pl.lit(CANARY_EMAIL).alias("email"), pl.lit(CANARY_NAME).alias("first_name"), pl.lit(CANARY_NAME).alias("last_name")
+    ).write_csv(crm / "contacts.csv")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    assert main(["-q", "train", str(crm), "--tracking-uri", uri]) == 0
+    scores = root / "scores.csv"
+    assert main(["-q", "score", str(crm), "--model", "models:/lead-propensity@champion", "--out", str(scores), "--tracking-uri", uri]) == 0
+    return {"crm": crm, "uri": uri, "scores": scores, "root": root}
