@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test clean
+.PHONY: install demo test clean xeducation bench
 
 install: $(VENV)/.installed
 
@@ -18,6 +18,19 @@ demo: install
 
 test: install
 	$(BIN)/pytest -q
+
+# The README's worked example: the real X Education leads (not shipped; read from ../shared), from raw
+# CSV to a registered model, its figures beside the company's own scores, scores and the HTML report.
+XEDU ?= ../shared/data/x_education
+xeducation: install
+	$(BIN)/propensity train --table "$(XEDU)/Leads.csv" --target Converted --id "Prospect ID" \
+	    --compare "Asymmetrique Activity Score" --compare "Lead Quality" --model-name x-education
+	$(BIN)/propensity score --table "$(XEDU)/Leads.csv" --model models:/x-education@champion --out scores/x-education-scores.csv
+
+# Speed and memory at batch scale (not part of `make test`): generates ~1M-contact exports once under
+# bench/ (gitignored, several GB), then writes bench/results.md. Takes a while; run it on a quiet machine.
+bench: install
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf data/demo-crm scores reports models/mlflow.db models/artifacts

@@ -152,12 +152,15 @@ class SearchConfig:
     """A small, seeded hyperparameter search (optuna) on time-forward folds, within a wall-clock budget.
 
     Trial 0 is the [model] settings themselves, so the search can only replace them with settings that
-    did better on the folds. `trials = 0` (or 1) trains the [model] settings as they are.
+    did better on the folds. `trials = 0` (or 1), or fewer than `min_positives` positive training
+    leads, trains the [model] settings as they are.
     """
 
     trials: int = 8
     timeout_seconds: float = 45.0
     folds: int = 2
+    # fewer positive training leads than this: fold-to-fold noise would drive the choice; no search
+    min_positives: int = 200
 
 
 @dataclass(frozen=True)

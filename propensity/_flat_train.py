@@ -375,7 +375,7 @@ def train_flat(
             "placeholders": list(table.placeholders),
             "columns": features,
         },
-        "label": {"target": target, "text": f"{target} (one row per lead)"},
+        "label": {"target": target, "text": f"{target} (one row per lead)", "positive_outcomes": [target], "horizon_days": None},
         "split": split_text,
         "counts": counts,
         "best_iteration": best,
@@ -400,7 +400,7 @@ def train_flat(
         verdicts, excluded, profiles, features, table_drivers, counts, model, validation,
     )
     if tracking_uri is not None:
-        run_id, model_uri, version = _track(result, y[judged], oof[judged], compare_oof, judged, config, name, set_champion)
+        run_id, model_uri, version = _track(result, y[judged], oof[judged], compare_oof, judged, x.iloc[judged], config, name, set_champion)
         result = replace(result, run_id=run_id, model_uri=model_uri, model_version=version)
     return result
 
@@ -454,6 +454,7 @@ def _track(
     p: np.ndarray,
     compare_oof: Mapping[str, np.ndarray],
     judged: np.ndarray,
+    frame: pd.DataFrame,
     config: Config,
     model_name: str,
     set_champion: bool,
@@ -511,6 +512,8 @@ def _track(
         mlflow.log_artifact(str(d / "leakage.json"), artifact_path="leakage")
         for name in ("comparison.json", "folds.csv", "drivers.csv"):
             mlflow.log_artifact(str(d / name), artifact_path="evaluation")
+        _log_report(result, y, p, compare_oof, judged, frame, d / "report")
+        result.model.metadata["run_id"] = run.info.run_id  # `propensity report` finds the run from the model
         model_dir = result.model.save(d / "propensity_model")
         info = log_propensity_model(model_dir, model_name)
         version = str(info.registered_model_version)
@@ -521,6 +524,39 @@ def _track(
         if set_champion:
             client.set_registered_model_alias(model_name, CHAMPION, version)
         return run.info.run_id, f"models:/{model_name}/{version}", version
+
+
+def _log_report(
+    result: FlatTrainResult,
+    y: np.ndarray,
+    p: np.ndarray,
+    compare_oof: Mapping[str, np.ndarray],
+    judged: np.ndarray,
+    frame: pd.DataFrame,
+    directory: Path,
+) -> None:
+    """The rows `propensity report` reads: out-of-fold scores, with the first compare column (the
+    company's own score) in the place of the history path's points."""
+    import mlflow
+
+    from propensity._metrics import ranking_metrics
+    from propensity._report_data import log_report_artifacts
+
+    first = next(iter(compare_oof.values()), None)
+    points = _finite(first[judged]) if first is not None else np.zeros(len(y))
+    when = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    rows = pl.DataFrame(
+        {
+            "contact_id": result.validation["id"],
+            "cutoff": pl.Series([when] * len(y), dtype=pl.Datetime("us")),
+            "label": y.astype(np.int8),
+            "score": p,
+            "points": points,
+        }
+    )
+    log_report_artifacts(result.model, {"rows": rows, "frame": frame}, directory)
+    if first is not None:
+        mlflow.log_metrics({f"points_valid_{k}": v for k, v in ranking_metrics(y, points).items() if np.isfinite(v)})
 
 
 # ------------------------------------------------------------------------------------ summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["capture_at", "ece", "ranking_metrics", "probability_metrics"]
+__all__ = ["capture_at", "ece", "ranking_metrics", "probability_metrics", "calibration_by_cutoff"]
 
 
 def capture_at(y: np.ndarray, score: np.ndarray, share: float) -> float:
@@ -60,4 +60,29 @@ def probability_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
         mean_score=float(np.mean(p)),
         observed_rate=float(np.mean(y)),
     )
+    return out
+
+
+def calibration_by_cutoff(cutoffs: np.ndarray, y: np.ndarray, p: np.ndarray) -> list[dict[str, object]]:
+    """Per cutoff: leads, positives, mean score vs observed rate, ECE and ROC AUC (drift shows here)."""
+    from sklearn.metrics import roc_auc_score
+
+    cutoffs = np.asarray(cutoffs)
+    y = np.asarray(y)
+    p = np.asarray(p, dtype=np.float64)
+    out: list[dict[str, object]] = []
+    for t in sorted(set(cutoffs.tolist())):
+        m = cutoffs == t
+        yy, pp = y[m], p[m]
+        out.append(
+            {
+                "cutoff": t.isoformat() if hasattr(t, "isoformat") else str(t),
+                "leads": int(m.sum()),
+                "positives": int(yy.sum()),
+                "mean_score": float(pp.mean()) if len(pp) else float("nan"),
+                "observed_rate": float(yy.mean()) if len(yy) else float("nan"),
+                "ece": ece(yy, pp),
+                "roc_auc": float(roc_auc_score(yy, pp)) if len(np.unique(yy)) == 2 else float("nan"),
+            }
+        )
     return out

@@ -309,3 +309,23 @@ def _band_mask(inp: _Input, band: tuple[str, float | None, float | None], values
         v = np.nan_to_num(values.astype(np.float64))
         return (v >= float(lo)) & (True if hi is None else v < hi)  # type: ignore[arg-type,operator]
     return _indicator(inp, band, values)
+
+
+def scorecard_for(ts: Any, config: Any) -> tuple[Scorecard, dict[str, float], np.ndarray]:
+    """Fit on the training and calibration leads of a TrainingSet (never the validation ones); return
+    the scorecard, its ranking metrics on the validation leads, and its validation points."""
+    from propensity._metrics import capture_at, ranking_metrics
+
+    fit_rows = ts.frame.filter(pl.col("role") != "valid")
+    card = fit_scorecard(
+        ts.builder.spec_,
+        fit_rows,
+        fit_rows["label"].to_numpy(),
+        config.scorecard,
+        positive_outcomes=config.label.positive_outcomes,
+        seed=config.model.seed,
+    )
+    valid = ts.part("valid")
+    y = valid["label"].to_numpy()
+    pts = card.score(valid)
+    return card, {**ranking_metrics(y, pts), "capture_30": capture_at(y, pts, 0.30)}, pts

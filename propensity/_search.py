@@ -106,9 +106,13 @@ def _both_classes(y: np.ndarray) -> bool:
 
 
 def search_params(ts: TrainingSet, config: Config) -> SearchResult | None:
-    """Search the TUNED settings; None when the budget allows no search (trials <= 1)."""
+    """Search the TUNED settings; None when there is no search (trials <= 1, or too few positives)."""
     s = config.search
     if s.trials <= 1:
+        return None
+    positives = int(ts.part("train")["label"].sum())
+    if positives < s.min_positives:
+        log.info("search: skipped, %d positive training leads (< [search] min_positives %d)", positives, s.min_positives)
         return None
     import warnings
 

@@ -59,6 +59,7 @@ def spark_session(app: str = "propensity") -> SparkSession:
         .config("spark.sql.shuffle.partitions", str(DEFAULT_BUCKETS))
         .config("spark.sql.parquet.inferTimestampNTZ.enabled", "true")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
 
@@ -300,6 +301,7 @@ def score_with_spark(
     target = Path(out)
     if target.suffix.lower() != ".parquet":
         raise UsageError(f"{target}: --engine spark writes Parquet: the output must end in .parquet")
+    _parquet_tables(folder)  # refuse a CSV export before starting Spark
     spark = spark or spark_session()
     frame, as_of = spark_scores(spark, folder, model, model_version=model_version, as_of=as_of, buckets=buckets)
     frame = frame.cache()

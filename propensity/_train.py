@@ -45,6 +45,7 @@ class TrainResult:
     counts: dict[str, int]
     model: PropensityModel
     validation: pl.DataFrame  # contact_id, cutoff, label, score, points
+    scorecard: Any = None  # the learned points (propensity._scorecard.Scorecard)
 
 
 def _lgb_params(config: Config) -> dict[str, Any]:
@@ -144,9 +145,20 @@ def train(
     tracking_uri: str | None,
     model_name: str | None = None,
     set_champion: bool = True,
+    training_set: TrainingSet | None = None,
 ) -> TrainResult:
-    """Build the training set, fit, evaluate, and (with a tracking URI) log and register."""
-    ts = build_training_set(export, config)
+    """Preflight, build the training set (unless given: e.g. built on Spark), guard it against leakage, fit, evaluate (model, points and
+    the learned scorecard), and (with a tracking URI) log and register."""
+    from propensity._account_view import account_grades
+    from propensity._guard import guard_training_set
+    from propensity._metrics import calibration_by_cutoff
+    from propensity._preflight import preflight
+    from propensity._scorecard import scorecard_for
+
+    checked = preflight(export, config)  # refuses (exit 2) before any feature is built
+    built = training_set if training_set is not None else build_training_set(export, config, checked.plan)
+    guard = guard_training_set(built, config)
+    ts = guard.training_set
     counts = {
         f"{role}_{what}": int(v)
         for role in ("train", "calibration", "valid")
@@ -155,6 +167,11 @@ def train(
     log.info("training set: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
     model, best = fit_model(ts, config)
     ev = evaluate(model, ts, export, config)
+    card, card_metrics, _ = scorecard_for(ts, config)
+    ev.update(scorecard=card, scorecard_metrics=card_metrics, guard=guard, preflight=checked, search=model.metadata.get("search"))
+    ev["by_cutoff"] = calibration_by_cutoff(ev["rows"]["cutoff"].to_numpy(), ev["y"], ev["p"])
+    valid_accounts = ts.part("valid").select("contact_id", "account_id", "cutoff", "label").with_columns(pl.Series("score", ev["p"]))
+    account_scale, account_metrics = account_grades(valid_accounts, config.grades)
     sample = ev["frame"].iloc[: min(len(ev["frame"]), 20_000)]
     contrib = model.contributions(sample)
     table = drivers(model.spec, sample, contrib)
@@ -165,12 +182,21 @@ def train(
     metrics = {f"valid_{k}": v for k, v in ev["model"].items()}
     metrics.update({f"points_valid_{k}": v for k, v in ev["points_metrics"].items()})
     metrics["best_iteration"] = float(best)
+    metrics.update({f"scorecard_valid_{k}": v for k, v in card_metrics.items()})
+    metrics.update({f"account_valid_{k}": v for k, v in account_metrics.items()})
+    if account_scale is not None:
+        model.metadata["account_grades"] = account_scale.to_dict()
+    model.metadata["leakage"] = guard.to_dict()
+    model.metadata["calibration_by_cutoff"] = ev["by_cutoff"]
+    if checked.warnings:
+        model.metadata["preflight_warnings"] = list(checked.warnings)
 
     run_id = model_uri = version = None
     if tracking_uri is not None:
         run_id, model_uri, version = _track(model, ev, table, metrics, export, config, tracking_uri, model_name, set_champion)
     return TrainResult(
-        run_id, model_uri, model_name, version, tracking_uri, metrics, table, ts.plan, counts, model, ev["rows"]
+        run_id, model_uri, model_name, version, tracking_uri, metrics, table, ts.plan, counts, model,
+        ev["rows"], card,
     )
 
 
@@ -218,6 +244,7 @@ def _track(
     import mlflow
 
     from propensity._plots import plot_calibration, plot_drivers, plot_gains
+    from propensity._quality_log import log_quality
     from propensity._report_data import log_report_artifacts
     from propensity._tracking import CHAMPION, log_propensity_model, use_tracking
 
@@ -254,6 +281,7 @@ def _track(
         for name in ("drivers.csv", "model_vs_points.json", "points_table.json"):
             mlflow.log_artifact(str(d / name), artifact_path="evaluation")
         log_report_artifacts(model, ev, d / "report")  # validation rows and the report's charts
+        log_quality(ev, d / "quality")  # leakage verdicts, calibration by cutoff, search, scorecard
         model.metadata["run_id"] = run.info.run_id  # `propensity report` finds the run's figures from the model
         model_dir = model.save(d / "propensity_model")
         info = log_propensity_model(model_dir, model_name)

@@ -214,7 +214,7 @@ def _goes_left(split: _Split, x: np.ndarray, nan: np.ndarray, x0: np.ndarray) ->
     if split.categorical:
         lut = np.zeros(max(split.categories, default=0) + 2, dtype=bool)
         lut[list(split.categories)] = True
-        v = x0 if split.missing != "NaN" else np.where(nan, -1.0, x)
+        v = np.where(nan, -1.0, x)  # a missing category goes right, whatever the missing type
         codes = np.clip(v, -1, len(lut) - 1).astype(np.int64)  # -1 and unknown codes: the last slot, False
         return lut[codes]
     if split.missing == "NaN":

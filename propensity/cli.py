@@ -12,8 +12,12 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from propensity._errors import PropensityError, UsageError
+
+if TYPE_CHECKING:
+    from propensity._tracking import LoadedModel
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_USER_ERROR", "EXIT_FAILED"]
 
@@ -84,7 +88,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     uri = resolve_tracking_uri(args.tracking_uri)
     check_server(uri)  # a refusing or absent server fails now, not after training
     with tracking_errors(uri):
-        result = train(export, config, tracking_uri=uri, model_name=config.model_name, set_champion=not args.no_champion)
+        ts = None
+        if getattr(args, "engine", "local") == "spark":
+            from propensity._spark import spark_training_set
+
+            if getattr(args, "source", None) or args.data_dir is None:
+                raise UsageError("--engine spark reads a folder of Parquet tables: give DATA_DIR")
+            ts = spark_training_set(args.data_dir, export, config)  # the features built on Spark
+        result = train(export, config, tracking_uri=uri, model_name=config.model_name, set_champion=not args.no_champion, training_set=ts)
     print_training_summary(result, config)
     return EXIT_OK
 
@@ -111,7 +122,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         )
     print(_read_summary(export))
     point_at(resolve_tracking_uri(args.tracking_uri))
-    loaded = load_model(args.model)
+    loaded = _history_model(load_model(args.model))
     run = score_leads(export, loaded.model, model_version=loaded.version, as_of=as_of, chunk_size=args.chunk_size)
     write_table(run.rejects, rejects_out)  # always written, so a stale rejects file never outlives its scores
     write_table(run.scores, out)
@@ -381,6 +392,13 @@ def cmd_score_table(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _history_model(loaded: LoadedModel) -> LoadedModel:
+    """The loaded model, or a usage error when it was trained on a flat lead table (before any data is read)."""
+    if loaded.model.metadata.get("mode") == "flat":
+        raise UsageError("this model was trained on a flat lead table: score it with --table FILE")
+    return loaded
+
+
 def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None) -> int:
     """Score a folder in chunks of contacts: bounded memory, output written as it goes."""
     from propensity._scoring import rejects_path
@@ -390,7 +408,7 @@ def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None)
     with prepare_folder(args.data_dir, chunk_size=args.chunk_size, as_of=as_of) as prepared:
         print(_read_summary(prepared.export))
         point_at(resolve_tracking_uri(args.tracking_uri))
-        loaded = load_model(args.model)
+        loaded = _history_model(load_model(args.model))
         drift = DriftSample(loaded.model)
         run = prepared.score(loaded.model, out, model_version=loaded.version, keep_scores=True, on_chunk=drift.add)
     mix = ", ".join(f"{g}={n:,}" for g, n in (run.grade_counts or {}).items())
@@ -446,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--features", help="feature-set TOML (see features/default.toml)")
     t.add_argument("--model-name", help="registered model name (default lead-propensity)")
     t.add_argument("--no-champion", action="store_true", help="register without moving the 'champion' alias")
+    t.add_argument("--engine", choices=("local", "spark"), default="local", help="build the training set locally (default) or on Spark")
     tracking(t)
     t.set_defaults(func=cmd_train)
 

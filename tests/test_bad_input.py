@@ -405,3 +405,24 @@ def test_an_empty_rejects_file_is_written_so_a_stale_one_never_survives(store: C
     code, _ = _score(store, store.crm, tmp_path)
     assert code == 0
     assert stale.read_text(encoding="utf-8") == "contact_id,reason\n"
+
+
+@pytest.mark.slow
+def test_a_lead_without_a_finite_score_is_rejected_not_written(store: CanaryStore) -> None:
+    import dataclasses
+
+    from propensity._model import PlattCalibration
+    from propensity._scoring import REJECT_NOT_FINITE, score_leads
+    from propensity._sources import read_export
+    from propensity._tracking import load_model, point_at
+
+    point_at(store.uri)
+    model = load_model(MODEL).model
+    broken = dataclasses.replace(model, calibration=PlattCalibration(float("nan"), 0.0))
+    export = read_export(store.crm)
+    good = score_leads(export, model, model_version="1")
+    bad = score_leads(export, broken, model_version="1")
+    assert good.rejected == 0 and good.scored == good.open_leads > 1000
+    assert bad.scored == 0 and bad.rejected == bad.open_leads == good.open_leads
+    assert set(bad.rejects["reason"]) == {REJECT_NOT_FINITE}
+    assert sorted(bad.rejects["contact_id"]) == sorted(good.scores["contact_id"])

@@ -37,7 +37,7 @@ def test_engagement_counts_recency_and_first_touch(tiny_export) -> None:  # type
     assert c1["days_since_pricing_page_view"] == pytest.approx(2.0)
     assert c1["days_since_last_event"] == pytest.approx(2.0)
     assert c1["days_since_first_event"] == pytest.approx(45.0)
-    assert c1["distinct_types_90d"] == 2
+    assert c1["distinct_types_365d"] == 2
     # C1 had 2 events in the last 30 days and 1 (the open, 45 days ago) in the 30 before
     assert c1["trend_30d"] == 1
     c2 = f["C2"]
@@ -60,7 +60,9 @@ def test_buying_committee_features_count_the_account_contacts(tiny_export) -> No
     # A1: C1 (VP) and C2 (director) both engaged in the last 30 days, both with high-intent events;
     # C4 belongs to A1 but does not exist yet at T
     assert c1["acct_engaged_contacts_30d"] == 2
-    assert c1["acct_senior_engaged_30d"] == 2
+    # the committee by seniority band: one executive (the VP), one director
+    assert (c1["acct_engaged_executive_30d"], c1["acct_engaged_director_30d"], c1["acct_engaged_staff_30d"]) == (1, 1, 0)
+    assert (c1["acct_engaged_it_dept_30d"], c1["acct_engaged_marketing_dept_30d"], c1["acct_engaged_departments_30d"]) == (1, 1, 2)
     assert c1["acct_contacts"] == 2
     assert c1["acct_high_intent_contacts_30d"] == 2
     assert c1["acct_high_intent_events_90d"] == 3

@@ -1,0 +1,248 @@
+"""`make bench`: speed and memory of propensity at batch scale, against a plain polars query.
+
+Generates once (cached under bench/, gitignored) a Parquet export of about 20M events and one of
+1M contacts (and 4x that, for memory growth), in account-disjoint shards of `generate_crm`, then
+measures and writes bench/results.md (also printed):
+
+* feature build for one cutoff (events/s) and a plain polars reference query computing the same
+  per-type counts and recencies, with the ratio ours / reference;
+* a 12-cutoff training set on the 20M-event export, and training (LightGBM, MLflow registration);
+* `propensity score` end to end with reasons for every lead (a subprocess: wall time, peak RSS)
+  at 1x and 4x the data, and the RSS growth;
+* reasons' top-3 fields against exact TreeSHAP (`pred_contrib`) on 10,000 sampled leads;
+* `propensity --help` start-up.
+
+Usage: python benchmarks/bench.py [--scale 0.1] [--skip-4x]   (scale shrinks every export)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PYTHON = sys.executable
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+CLI = str(Path(PYTHON).with_name("propensity"))
+SHARD_CONTACTS = 125_000
+MONTHS_BIG = 9  # about 40 events per contact
+MONTHS_TRAIN = 24  # 12 cutoffs fit the forward split
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# ------------------------------------------------------------------ data
+def build_export(name: str, n_contacts: int, months: int, seed0: int) -> Path:
+    """An export of `n_contacts` in shards of `generate_crm`, ids prefixed by shard: cached."""
+    from propensity._generate import generate_crm
+
+    out = BENCH / name
+    if (out / "contacts.parquet").exists():
+        return out
+    tmp = BENCH / f".{name}.building"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shards = max(1, -(-n_contacts // SHARD_CONTACTS))
+    per = -(-n_contacts // shards)
+    parts: dict[str, list[Path]] = {t: [] for t in ("contacts", "accounts", "events", "outcomes")}
+    for i in range(shards):
+        d = tmp / f"shard{i}"
+        log(f"{name}: generating shard {i + 1}/{shards} ({per:,} contacts, {months} months)")
+        generate_crm(d, n_contacts=per, seed=seed0 + i, months=months)
+        for table in parts:
+            frame = pl.read_parquet(d / f"{table}.parquet")
+            for col in ("contact_id", "account_id"):
+                if col in frame.columns:
+                    frame = frame.with_columns((pl.lit(f"S{i}-") + pl.col(col)).alias(col))
+            path = tmp / f"{table}-{i}.parquet"
+            frame.write_parquet(path)
+            parts[table].append(path)
+        shutil.rmtree(d)
+    final = BENCH / f".{name}.final"
+    final.mkdir(parents=True, exist_ok=True)
+    for table, paths in parts.items():
+        pl.scan_parquet(paths).sink_parquet(final / f"{table}.parquet")
+    shutil.rmtree(tmp)
+    final.rename(out)
+    return out
+
+
+def count_rows(folder: Path, table: str) -> int:
+    return int(pl.scan_parquet(folder / f"{table}.parquet").select(pl.len()).collect().item())
+
+
+# ---------------------------------------------------------------- timing
+def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t
+
+
+def run_cli(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS GB, stderr tail) of one `propensity` subprocess."""
+    cmd = ["/usr/bin/time", "-v", CLI, *args]
+    t = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    wall = time.perf_counter() - t
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    rss_kb = next(int(line.split()[-1]) for line in done.stderr.splitlines() if "Maximum resident set size" in line)
+    return wall, rss_kb / 1024 / 1024, done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+
+def reference_query(events: pl.DataFrame, event_types: tuple[str, ...], windows: tuple[int, ...], cutoff: datetime) -> pl.DataFrame:
+    """A plain polars query: per contact, counts per event type and window, and days since each type."""
+    day = 86_400_000_000
+    now = int((cutoff - datetime(1970, 1, 1)).total_seconds() * 1_000_000)
+    ts = pl.col("occurred_at").dt.epoch("us")
+    exprs = []
+    for e in event_types:
+        is_e = pl.col("event_type") == e
+        for w in windows:
+            exprs.append((is_e & (ts > now - w * day)).sum().alias(f"n_{e}_{w}d"))
+        exprs.append(((now - ts.filter(is_e).max()) / day).alias(f"days_since_{e}"))
+    return events.lazy().filter(ts <= now).group_by("contact_id").agg(exprs).collect()
+
+
+# ------------------------------------------------------------------ main
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=float, default=1.0, help="shrink every export (e.g. 0.1 for a quick check)")
+    ap.add_argument("--skip-4x", action="store_true", help="skip the 4x export (RSS growth)")
+    a = ap.parse_args()
+    BENCH.mkdir(exist_ok=True)
+    tag = "" if a.scale == 1.0 else f"-x{a.scale:g}"
+    rows: list[tuple[str, str, str]] = []
+
+    def row(what: str, figure: str, target: str = "") -> None:
+        rows.append((what, figure, target))
+        log(f"{what}: {figure} {('(target ' + target + ')') if target else ''}")
+
+    from propensity._config import Config, SplitConfig
+    from propensity._features import FeatureBuilder
+    from propensity._labels import open_leads
+    from propensity._sources import read_export
+    from propensity._train import train
+    from propensity._training_set import build_training_set
+
+    train_dir = build_export(f"crm-20m{tag}", int(200_000 * a.scale), MONTHS_TRAIN, 100)
+    big_dir = build_export(f"crm-1m{tag}", int(1_000_000 * a.scale), MONTHS_BIG, 200)
+    n_ev_train = count_rows(train_dir, "events")
+    n_ev_big, n_c_big = count_rows(big_dir, "events"), count_rows(big_dir, "contacts")
+    row("exports", f"train: {count_rows(train_dir, 'contacts'):,} contacts / {n_ev_train:,} events; "
+        f"score: {n_c_big:,} contacts / {n_ev_big:,} events")
+
+    # --- features, one cutoff, and the reference query (same process, same data)
+    export, read_s = timed(read_export, train_dir, require_outcomes=True)
+    config = Config(split=SplitConfig(max_train_cutoffs=8, calibration_cutoffs=2, valid_cutoffs=2))
+    cutoff = export.events["occurred_at"].max()
+    builder = FeatureBuilder(config.features).fit(export, cutoff)
+    spec = builder.spec_
+    pairs = open_leads(export.contacts, export.outcomes, [cutoff], config.label).select("contact_id", "cutoff")
+    builder.transform(export, pairs.head(1000))  # warm up
+    feats, feat_s = timed(builder.transform, export, pairs)
+    ref, ref_s = timed(reference_query, export.events, spec.event_types, tuple(config.features.windows_days), cutoff)
+    row("feature build, one cutoff", f"{feat_s:.2f} s for {n_ev_train:,} events = {n_ev_train / feat_s / 1e6:.1f}M events/s "
+        f"({feats.height:,} leads x {len(spec.names)} features)", ">= 10M events/s")
+    row("reference polars query (counts per type and window + recencies)",
+        f"{ref_s:.2f} s = {n_ev_train / ref_s / 1e6:.1f}M events/s ({ref.width - 1} columns); ours/reference = {feat_s / ref_s:.2f}x",
+        "<= 1.0x")
+
+    # --- 12-cutoff training set, training (with MLflow)
+    ts, ts_s = timed(build_training_set, export, config)
+    row("12-cutoff training set", f"{ts_s:.1f} s ({len(ts.plan.all)} cutoffs, {ts.frame.height:,} rows, {n_ev_train:,} events)", "<= 15 s")
+    del ts, feats, ref
+    store = BENCH / f"mlflow{tag}"
+    shutil.rmtree(store, ignore_errors=True)
+    store.mkdir()
+    uri = f"sqlite:///{store / 'mlflow.db'}"
+    result, train_s = timed(train, export, config, tracking_uri=uri, model_name="bench-propensity")
+    row("training (training set + LightGBM + MLflow registration)",
+        f"{train_s:.1f} s; {result.metrics['best_iteration']:.0f} trees; valid ROC AUC {result.metrics['valid_roc_auc']:.3f}")
+    del export, result
+
+    # --- propensity score end to end, 1x
+    env = {"MLFLOW_TRACKING_URI": uri}
+    out = BENCH / f"scores{tag}.parquet"
+    hist = ["--history", str(store / "history.db")]
+    wall1, rss1, line = run_cli(["-q", "score", str(big_dir), "--model", "models:/bench-propensity@champion", "--out", str(out), *hist], env)
+    n_scored = pl.scan_parquet(out).select(pl.len()).collect().item()
+    row("`propensity score`, 1x, reasons for every lead", f"{wall1:.1f} s, peak RSS {rss1:.2f} GB ({n_scored:,} leads scored, "
+        f"{n_scored / wall1:,.0f} leads/s end to end)", "<= 120 s, <= 4 GB")
+
+    # --- reasons vs exact TreeSHAP on 10,000 sampled leads
+    from propensity._model import to_model_frame
+    from propensity._reasons import FieldIndex
+    from propensity._tracking import load_model, point_at
+    from propensity._treeshap import explainer_for
+
+    point_at(uri)
+    model = load_model("models:/bench-propensity@champion").model
+    scored = pl.read_parquet(out, columns=["contact_id"])
+    sample = scored.sample(min(10_000, scored.height), seed=0)
+    big = read_export(big_dir, created_at_required=False)
+    as_of = big.events["occurred_at"].max()
+    feats = FeatureBuilder.from_spec(model.spec).transform(big, sample.with_columns(pl.lit(as_of, dtype=pl.Datetime("us")).alias("cutoff")))
+    del big
+    frame = to_model_frame(model.spec, feats)
+    exact, exact_s = timed(lambda: np.asarray(model.booster.predict(frame, pred_contrib=True)))
+    fast, fast_s = timed(explainer_for(model.booster).contributions, frame)
+    index = FieldIndex(model.spec)
+
+    def top3(c: np.ndarray) -> np.ndarray:
+        g = index.group(c)
+        o = np.argsort(-np.abs(g), axis=1, kind="stable")[:, :3]
+        return o * np.where(np.take_along_axis(g, o, axis=1) >= 0, 1, -1)
+
+    agree = float((top3(fast) == top3(exact)).all(axis=1).mean())
+    row("reasons: top-3 fields (and signs) = exact TreeSHAP", f"{agree:.2%} of {len(frame):,} sampled leads; max abs difference "
+        f"{np.abs(fast - exact).max():.1e}; exact pred_contrib {len(frame) / exact_s:,.0f} rows/s, ours {len(frame) / fast_s:,.0f} rows/s",
+        ">= 95%")
+
+    # --- 4x the data: RSS growth
+    if not a.skip_4x:
+        big4 = build_export(f"crm-4m{tag}", int(4_000_000 * a.scale), MONTHS_BIG, 300)
+        out4 = BENCH / f"scores-4x{tag}.parquet"
+        wall4, rss4, _ = run_cli(["-q", "score", str(big4), "--model", "models:/bench-propensity@champion", "--out", str(out4), *hist], env)
+        row("`propensity score`, 4x data", f"{wall4:.1f} s, peak RSS {rss4:.2f} GB ({count_rows(big4, 'events'):,} events); "
+            f"RSS growth {rss4 / rss1:.2f}x", "< 2x")
+
+    # --- start-up
+    starts = []
+    for _ in range(5):
+        t = time.perf_counter()
+        subprocess.run([CLI, "--help"], capture_output=True, check=True)
+        starts.append(time.perf_counter() - t)
+    row("`propensity --help`", f"{min(starts):.3f} s (best of 5)", "<= 0.5 s")
+
+    load = os.getloadavg()
+    lines = [
+        f"# propensity benchmark ({datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, load average {load[0]:.1f}; scale {a.scale:g})",
+        "",
+        "| what | measured | target |",
+        "|---|---|---|",
+        *[f"| {w} | {f} | {t} |" for w, f, t in rows],
+        "",
+        f"Peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024:.2f} GB. "
+        "Reproduce: `make bench` (or `.venv/bin/python benchmarks/bench.py --scale 0.1` for a quick check).",
+    ]
+    text = "\n".join(lines) + "\n"
+    (BENCH / f"results{tag}.md").write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
