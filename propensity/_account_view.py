@@ -7,6 +7,10 @@ Its grade and percentile are read against the account-level validation populatio
 training time (`metadata["account_grades"]`), so an A account means the same in every run. Beside
 it: the engaged buying committee (contacts active in the last `committee_days`, by seniority and
 department), its best lead and that lead's top reasons.
+
+A scored lead without an `account_id` is a buying unit of its own: one row with `account_id` empty,
+`open_leads` 1, its own probability and reasons, and its own activity as the "committee". So every
+scored lead is in exactly one row: the rows' `open_leads` add up to the leads scored.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from propensity._export import CrmExport
 from propensity._grades import GradeScale
 from propensity._titles import SENIORITY_RANK, parse_titles
 
-__all__ = ["ACCOUNT_COLUMNS", "account_probability", "account_grades", "account_scores"]
+__all__ = ["ACCOUNT_COLUMNS", "account_probability", "account_grades", "account_scores", "committee_days_of"]
 
 log = logging.getLogger("propensity")
 
@@ -53,6 +57,19 @@ _SENIORITY_WORDS = {
     "student": ("student", "students"),
     "unknown": ("unknown title", "unknown titles"),
 }
+_DEPARTMENT_WORDS = {"hr": "HR", "it": "IT"}
+_LONE = "\x00"  # prefixes the contact_id of a lead without an account: its own buying unit (no account_id starts with it)
+_DEFAULT_COMMITTEE_DAYS = 30
+
+
+def committee_days_of(spec: Any) -> int:
+    """The buying-committee window a model was trained with (its engaged-by-seniority/department
+    features), else 30 days."""
+    for f in getattr(spec, "features", ()):
+        src = f.source or ""
+        if f.kind == "account" and f.window and (src == "departments" or src.startswith(("engaged:", "department:"))):
+            return int(f.window)
+    return _DEFAULT_COMMITTEE_DAYS
 
 
 def account_probability(scores: pl.DataFrame, *, by: tuple[str, ...] = ("account_id",)) -> pl.DataFrame:
@@ -111,7 +128,9 @@ def _committee(export: CrmExport, as_of: datetime, days: int) -> pl.DataFrame:
             f"{n} {_SENIORITY_WORDS.get(s, (s, s))[0 if n == 1 else 1]}" for s, n in sen.select("title_seniority", "count").iter_rows()
         )
         dep = part.filter(~pl.col("title_department").is_in(["unknown", "other"]))["title_department"].value_counts()
-        departments = ", ".join(d.replace("_", " ") for d, _ in dep.sort(["count", "title_department"], descending=[True, False]).iter_rows())
+        departments = ", ".join(
+            _DEPARTMENT_WORDS.get(d, d.replace("_", " ")) for d, _ in dep.sort(["count", "title_department"], descending=[True, False]).iter_rows()
+        )
         rows.append({"account_id": account, "engaged_contacts": part.height, "engaged_seniority": seniority, "engaged_departments": departments})
     return pl.DataFrame(rows, schema={"account_id": pl.String, "engaged_contacts": pl.Int64, "engaged_seniority": pl.String, "engaged_departments": pl.String})
 
@@ -126,8 +145,16 @@ def account_scores(
     committee_days: int = 30,
     grades: GradeConfig | None = None,
 ) -> pl.DataFrame:
-    """One row per account with at least one scored open lead, best first (ACCOUNT_COLUMNS)."""
-    per = account_probability(scores)
+    """One row per account with at least one scored open lead, best first (ACCOUNT_COLUMNS); a
+    scored lead without an account is a row of its own with `account_id` empty."""
+    scores = scores.filter(pl.col("score").is_finite())
+    lone = pl.col("account_id").is_null()
+    units = scores.with_columns(pl.when(lone).then(pl.lit(_LONE) + pl.col("contact_id")).otherwise(pl.col("account_id")).alias("account_id"))
+    contacts = export.contacts.with_columns(
+        pl.when(lone).then(pl.lit(_LONE) + pl.col("contact_id")).otherwise(pl.col("account_id")).alias("account_id")
+    )
+    export = CrmExport(contacts, export.accounts, export.events, export.outcomes, export.source, export.fingerprint, export.report)
+    per = account_probability(units)
     p = per["score"].to_numpy()
     stored = metadata.get("account_grades")
     if stored:
@@ -151,6 +178,9 @@ def account_scores(
         .join(committee, on="account_id", how="left")
         .with_columns(pl.col("engaged_contacts").fill_null(0), pl.col("engaged_seniority").fill_null(""), pl.col("engaged_departments").fill_null(""))
         .with_columns(pl.col("open_leads").cast(pl.Int64))
-        .sort(["score", "account_id"], descending=[True, False])
+        .with_columns(pl.when(pl.col("account_id").str.starts_with(_LONE)).then(None).otherwise(pl.col("account_id")).alias("account_id"))
+        .sort(["score", "account_id", "top_contact_id"], descending=[True, False, False], nulls_last=True)
     )
+    if int(out["open_leads"].sum()) != scores.height:  # every scored lead is in exactly one row
+        raise RuntimeError(f"account view: {int(out['open_leads'].sum())} leads in account rows != {scores.height} scored")
     return out.select(ACCOUNT_COLUMNS)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import polars as pl
-
 from propensity._config import load_config
 
 __all__ = ["run_demo"]
@@ -15,6 +13,7 @@ __all__ = ["run_demo"]
 def run_demo(workdir: Path, *, n_contacts: int = 20_000, seed: int = 0) -> dict[str, object]:
     from propensity._atomic import write_table
     from propensity._generate import generate_crm
+    from propensity._oracle import oracle_auc
     from propensity._report_text import print_drivers, print_training_summary
     from propensity._scoring import score_leads
     from propensity._sources import read_export
@@ -36,7 +35,7 @@ def run_demo(workdir: Path, *, n_contacts: int = 20_000, seed: int = 0) -> dict[
     uri = resolve_tracking_uri(None, home=workdir / "models")
     result = train(export, config, tracking_uri=uri, model_name=config.model_name)
     print_training_summary(result, config)
-    oracle = _oracle_auc(data_dir, result)
+    oracle = oracle_auc(result.validation, data_dir)
     if oracle is not None:
         print(f"oracle (true probabilities) on the same validation leads: ROC AUC {oracle:.3f}")
 
@@ -63,16 +62,3 @@ def run_demo(workdir: Path, *, n_contacts: int = 20_000, seed: int = 0) -> dict[
     )
     return {"result": result, "scores": scores_path, "oracle_auc": oracle}
 
-
-def _oracle_auc(data_dir: Path, result: object) -> float | None:
-    """ROC AUC of the generator's true probabilities on the model's validation leads."""
-    from sklearn.metrics import roc_auc_score
-
-    path = data_dir / "oracle.parquet"
-    if not path.is_file():
-        return None
-    valid = result.validation  # type: ignore[attr-defined]
-    joined = valid.join(pl.read_parquet(path), on=["contact_id", "cutoff"], how="inner")
-    if joined.height == 0 or joined["label"].n_unique() < 2:
-        return None
-    return float(roc_auc_score(joined["label"].to_numpy(), joined["p_oracle"].to_numpy()))

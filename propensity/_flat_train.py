@@ -507,10 +507,11 @@ def _track(
         (d / "comparison.json").write_text(json.dumps(result.comparison.to_dict(orient="records"), indent=2), encoding="utf-8")
         result.folds.to_csv(d / "folds.csv", index=False)
         result.drivers.to_csv(d / "drivers.csv", index=False)
+        result.validation.write_parquet(d / "flat_validation.parquet")  # out-of-fold rows: the report's gains per compare column
         for name in ("drivers.png", "calibration.png", "gains.png"):
             mlflow.log_artifact(str(d / name), artifact_path="plots")
         mlflow.log_artifact(str(d / "leakage.json"), artifact_path="leakage")
-        for name in ("comparison.json", "folds.csv", "drivers.csv"):
+        for name in ("comparison.json", "folds.csv", "drivers.csv", "flat_validation.parquet"):
             mlflow.log_artifact(str(d / name), artifact_path="evaluation")
         _log_report(result, y, p, compare_oof, judged, frame, d / "report")
         result.model.metadata["run_id"] = run.info.run_id  # `propensity report` finds the run from the model

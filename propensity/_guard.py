@@ -80,11 +80,11 @@ def guard_training_set(ts: TrainingSet, config: Config) -> GuardResult:
     keep = set(config.leakage.keep)
     names = set(spec.names)
     sources = {n: _source(spec, n) for n in spec.names}
-    # --keep-feature may name the feature or its column ("lead_status" or "contacts.lead_status")
+    # [leakage] keep may name the feature or its column ("lead_status" or "contacts.lead_status")
     keep_features = {n for n in spec.names if n in keep or sources[n] in keep or sources[n].split(".")[-1] in keep}
     unknown = sorted(k for k in keep if k not in names and k not in set(sources.values()) and k not in {s.split(".")[-1] for s in sources.values()})
     if unknown:
-        raise PropensityError(f"--keep-feature / [leakage] keep: no feature or column named {', '.join(repr(k) for k in unknown)}")
+        raise PropensityError(f"[leakage] keep: no feature or column named {', '.join(repr(k) for k in unknown)}")
     rows = _sample(ts.part("train"), config.model.seed)
     y = rows["label"].to_numpy().astype(np.int64)
     frame = to_model_frame(spec, rows)
@@ -95,11 +95,12 @@ def guard_training_set(ts: TrainingSet, config: Config) -> GuardResult:
         if v.excluded:
             log.warning(
                 "warning: leakage guard: '%s' (%s) predicts the label almost by itself (single-feature ROC AUC %.3f "
-                "on %s training leads): excluded; keep it with --keep-feature %s if it is known when a lead arrives",
+                "on %s training leads): excluded; if it is known when a lead arrives, keep it with "
+                "[leakage] keep = [\"%s\"] in the training config (--config)",
                 v.column, sources[v.column], v.auc, f"{len(y):,}", v.column,
             )
         elif v.reason:
             log.warning("warning: leakage guard: '%s' (single-feature ROC AUC %.3f) kept as asked", v.column, v.auc)
     if len(excluded) == len(spec.names):
-        raise PropensityError("the leakage guard excluded every feature: keep one with --keep-feature NAME")
+        raise PropensityError("the leakage guard excluded every feature: keep one with [leakage] keep = [\"NAME\"] in the training config")
     return GuardResult(without_features(ts, set(excluded)), tuple(verdicts), excluded, kept, sources)

@@ -2,8 +2,8 @@
 
 A model fitted on a dozen positives ranks by noise and its calibration is a guess. Below the hard
 minimum ([preflight] min_positives / min_negatives in the training window) training is refused with
-the counts, exit code 2, and the way out (the points table keeps ranking leads meanwhile); below the
-soft threshold it trains and says the model will be unstable.
+the counts, exit code 2, and the way out (`propensity score DATA_DIR --points` keeps ranking leads by
+the points table meanwhile); below the soft threshold it trains and says the model will be unstable.
 """
 
 from __future__ import annotations
@@ -18,9 +18,15 @@ from propensity._errors import PropensityError
 from propensity._export import CrmExport
 from propensity._labels import SplitPlan, label_pairs, open_leads, plan_split
 
-__all__ = ["InsufficientData", "PreflightResult", "preflight"]
+__all__ = ["FALLBACK_HINT", "InsufficientData", "PreflightResult", "preflight"]
 
 log = logging.getLogger("propensity")
+
+# The way out a refusal names: rank the open leads by the hand-tuned points table meanwhile.
+FALLBACK_HINT = (
+    "Meanwhile `propensity score DATA_DIR --points --out FILE` ranks the open leads by the hand-tuned "
+    "points table ([points] in the training config), labelled model_version 'points'"
+)
 
 
 class InsufficientData(PropensityError):
@@ -68,8 +74,7 @@ def preflight(export: CrmExport, config: Config, plan: SplitPlan | None = None) 
         raise InsufficientData(
             f"too little to learn from: the training window ({len(plan.train)} cutoffs, {window}) has {pos:,} positive "
             f"and {neg:,} negative leads ({_label_text(config)}); at least {p.min_positives:,} positive and "
-            f"{p.min_negatives:,} negative are needed ([preflight] min_positives, min_negatives). Meanwhile "
-            "`propensity score DATA --fallback-points --out FILE` ranks the leads by the points table"
+            f"{p.min_negatives:,} negative are needed ([preflight] min_positives, min_negatives). {FALLBACK_HINT}"
         )
     for what in ("calibration", "valid"):
         if counts[f"{what}_positives"] == 0 or counts[f"{what}_negatives"] == 0:
@@ -77,7 +82,7 @@ def preflight(export: CrmExport, config: Config, plan: SplitPlan | None = None) 
                 f"too little to learn from: the {'validation' if what == 'valid' else what} cutoffs "
                 f"({', '.join(f'{t:%Y-%m-%d}' for t in getattr(plan, what))}) have {counts[f'{what}_positives']:,} positive "
                 f"and {counts[f'{what}_negatives']:,} negative leads ({_label_text(config)}); both are needed to "
-                "calibrate and judge a model"
+                f"calibrate and judge a model. {FALLBACK_HINT}"
             )
     warnings = []
     if pos < p.warn_positives or neg < p.warn_negatives:

@@ -188,8 +188,13 @@ def train(
         model.metadata["account_grades"] = account_scale.to_dict()
     model.metadata["leakage"] = guard.to_dict()
     model.metadata["calibration_by_cutoff"] = ev["by_cutoff"]
-    if checked.warnings:
-        model.metadata["preflight_warnings"] = list(checked.warnings)
+    # the retrain gate reads this: training got here, so the preflight passed (possibly with warnings)
+    model.metadata["preflight"] = {
+        "passed": True,
+        "status": "passed with warnings" if checked.warnings else "passed",
+        "counts": dict(checked.counts),
+        "warnings": list(checked.warnings),
+    }
 
     run_id = model_uri = version = None
     if tracking_uri is not None:

@@ -105,6 +105,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from propensity._scoring import rejects_path, score_leads
     from propensity._tracking import load_model, point_at, resolve_tracking_uri
 
+    _check_score_mode(args)
     out = check_table_path(args.out)
     rejects_out = rejects_path(out)
     as_of = _as_of(args.as_of)
@@ -112,18 +113,17 @@ def cmd_score(args: argparse.Namespace) -> int:
         raise UsageError(f"--chunk-size must be at least 1, got {args.chunk_size}")
     if getattr(args, "engine", "local") == "spark":
         return cmd_score_spark(args)
-    if not getattr(args, "source", None) and args.data_dir is not None:
+    account_level = getattr(args, "level", "contact") == "account"
+    if getattr(args, "points", False):
+        return _score_points(args, out, as_of)
+    if not getattr(args, "source", None) and args.data_dir is not None and not account_level:
         return _score_streamed(args, out, as_of)  # a folder: in chunks, bounded memory
-    export = _read_history(args, created_at_required=False)
-    first = export.contacts["created_at"].min()
-    if as_of is not None and isinstance(first, datetime) and as_of < first:
-        raise UsageError(
-            f"--as-of {as_of:%Y-%m-%d %H:%M} is before the first contact was created ({first:%Y-%m-%d %H:%M}): no lead to score"
-        )
-    print(_read_summary(export))
+    export = _read_scoring_export(args, as_of)
     point_at(resolve_tracking_uri(args.tracking_uri))
     loaded = _history_model(load_model(args.model))
     run = score_leads(export, loaded.model, model_version=loaded.version, as_of=as_of, chunk_size=args.chunk_size)
+    if account_level:
+        return _write_accounts(args, export, loaded, run, out, rejects_out)
     write_table(run.rejects, rejects_out)  # always written, so a stale rejects file never outlives its scores
     write_table(run.scores, out)
     grades = run.scores["grade"].value_counts().sort("grade")
@@ -134,6 +134,81 @@ def cmd_score(args: argparse.Namespace) -> int:
         f"with model {loaded.uri} (version {loaded.version}): {mix} -> {out}"
     )
     _monitor_scoring(args, export, loaded, run, out)
+    return EXIT_OK
+
+
+def _check_score_mode(args: argparse.Namespace) -> None:
+    """--model or --points (not both); --points and --level account need the local engine and a CRM export."""
+    points, model = getattr(args, "points", False), getattr(args, "model", None)
+    level = getattr(args, "level", "contact")
+    if points and model:
+        raise UsageError("give --model URI or --points, not both")
+    if not points and not model:
+        raise UsageError("give --model URI (a registered model), or --points to rank the leads by the hand-tuned points table")
+    if getattr(args, "config", None) and not points:
+        raise UsageError("--config only applies with --points (a model carries its own label definition)")
+    for option, used in (("--points", points), ("--level account", level == "account")):
+        if not used:
+            continue
+        if getattr(args, "table", None):
+            raise UsageError(f"{option} scores a CRM export (DATA_DIR or --source), not a flat lead table (--table)")
+        if getattr(args, "engine", "local") == "spark":
+            raise UsageError(f"{option} runs on the local engine: drop --engine spark")
+    if points and level == "account":
+        raise UsageError("--level account adds up the model's probabilities: it needs --model (points are not probabilities)")
+
+
+def _read_scoring_export(args: argparse.Namespace, as_of: datetime | None):  # type: ignore[no-untyped-def]
+    """The export to score in memory (created_at may be blank), checked against --as-of, summarised."""
+    export = _read_history(args, created_at_required=False)
+    first = export.contacts["created_at"].min()
+    if as_of is not None and isinstance(first, datetime) and as_of < first:
+        raise UsageError(
+            f"--as-of {as_of:%Y-%m-%d %H:%M} is before the first contact was created ({first:%Y-%m-%d %H:%M}): no lead to score"
+        )
+    print(_read_summary(export))
+    return export
+
+
+def _write_accounts(args: argparse.Namespace, export, loaded, run, out: Path, rejects_out: Path) -> int:  # type: ignore[no-untyped-def]
+    """--level account: one row per account (a lead without an account is a row of its own), best first."""
+    from propensity._account_view import account_scores, committee_days_of
+    from propensity._atomic import write_table
+
+    accounts = account_scores(
+        run.scores, export, as_of=run.as_of, metadata=loaded.model.metadata, model_version=loaded.version,
+        committee_days=committee_days_of(loaded.model.spec),
+    )
+    write_table(run.rejects, rejects_out)  # contact-level: the open leads that could not be scored
+    write_table(accounts, out)
+    lone = int(accounts["account_id"].null_count())
+    mix = ", ".join(f"{g}={n:,}" for g, n in accounts["grade"].value_counts().sort("grade").iter_rows())
+    print(
+        f"ranked {accounts.height - lone:,} accounts and {lone:,} leads without an account from {run.scored:,} scored of "
+        f"{run.open_leads:,} open leads ({run.rejected:,} rejected -> {rejects_out}) among {run.read:,} contacts as of "
+        f"{run.as_of:%Y-%m-%d %H:%M} with model {loaded.uri} (version {loaded.version}): {mix} -> {out}"
+    )
+    _monitor_scoring(args, export, loaded, run, out)  # the leads' scores go to the history, as at the contact level
+    return EXIT_OK
+
+
+def _score_points(args: argparse.Namespace, out: Path, as_of: datetime | None) -> int:
+    """--points: rank every open lead by the hand-tuned points table (no model; `score` left empty)."""
+    from propensity._atomic import write_table
+    from propensity._points import score_by_points
+    from propensity._scoring import rejects_path
+
+    config = _config(args)
+    export = _read_scoring_export(args, as_of)
+    run = score_by_points(export, config.points, config.label, as_of=as_of, grades=config.grades)
+    write_table(run.rejects, rejects_path(out))
+    write_table(run.scores, out)
+    mix = ", ".join(f"{g}={n:,}" for g, n in run.scores["grade"].value_counts().sort("grade").iter_rows())
+    print(
+        f"ranked {run.scored:,} of {run.open_leads:,} open leads by the hand-tuned points table, no model "
+        f"(model_version 'points', score empty; grades relative to these leads) ({run.rejected:,} rejected -> "
+        f"{rejects_path(out)}) among {run.read:,} contacts as of {run.as_of:%Y-%m-%d %H:%M}: {mix} -> {out}"
+    )
     return EXIT_OK
 
 
@@ -372,6 +447,7 @@ def cmd_train_table(args: argparse.Namespace) -> int:
 def cmd_score_table(args: argparse.Namespace) -> int:
     """propensity score --table FILE --model URI --out FILE: score every open lead of a flat table."""
     _flat_only(args, "score")
+    _check_score_mode(args)
     if args.table is None:
         return cmd_score(args)
     from propensity._atomic import check_table_path, write_table
@@ -468,9 +544,28 @@ def build_parser() -> argparse.ArgumentParser:
     tracking(t)
     t.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("score", help="score every open lead with a registered model")
+    s = sub.add_parser(
+        "score",
+        help="score every open lead with a registered model (or, with --points, the hand-tuned points table)",
+        epilog="--points (no model yet, e.g. training was refused for too little data): the same columns, "
+        "model_version 'points', score left empty (points are not a probability), score_100 = the points "
+        "clipped to 1-100, grade and percentile relative to the run's own open leads, reasons = the rules "
+        "that gave the most points. --level account: one row per account, score = P(at least one of its "
+        "open leads converts) = 1 - prod(1 - p), with open_leads, engaged_contacts, engaged_seniority, "
+        "engaged_departments and top_contact_id; a lead without an account is a row of its own with "
+        "account_id empty; read in memory, not streamed.",
+    )
     s.add_argument("data_dir", nargs="?", help="folder with the CRM export; or use --source / --table")
-    s.add_argument("--model", required=True, help="model URI, e.g. models:/lead-propensity@champion")
+    s.add_argument("--model", help="model URI, e.g. models:/lead-propensity@champion (or --points)")
+    s.add_argument(
+        "--points", action="store_true",
+        help="no model: rank the open leads by the hand-tuned points table ([points] of the training config), labelled model_version 'points'",
+    )
+    s.add_argument("--config", help="with --points: training config TOML whose [label] and [points] are used (see training/default.toml)")
+    s.add_argument(
+        "--level", choices=("contact", "account"), default="contact",
+        help="contact: one row per open lead (default); account: one row per account, ranked by the chance that at least one of its leads converts",
+    )
     s.add_argument("--out", required=True, help="output file, .csv or .parquet")
     s.add_argument("--as-of", help="score as of this date or timestamp (default: the latest event)")
     s.add_argument("--chunk-size", type=int, default=100_000, help="contacts per scoring chunk (bounds memory; default 100000)")

@@ -195,6 +195,21 @@ def test_duckdb_and_postgres_read_the_same_export_as_csv(databases: dict[str, st
         assert "***" not in db.source and "crm_contacts" in db.source
 
 
+def test_postgres_connection_details_may_come_from_the_environment(
+    databases: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # libpq's variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) fill what the URL leaves out,
+    # so a scheduled job's URL need not hold a password
+    url = databases["postgresql"]
+    host_port = url.split("@", 1)[1].split("/", 1)[0]
+    monkeypatch.setenv("PGHOST", host_port.split(":")[0])
+    monkeypatch.setenv("PGPORT", host_port.split(":")[1])
+    monkeypatch.setenv("PGUSER", "postgres")
+    from_env = read_database("postgresql:///postgres", tables=MAPPING)
+    assert from_env.source.startswith("postgresql:///postgres (crm_contacts")
+    assert from_env.contacts.equals(read_database(url, tables=MAPPING).contacts)
+
+
 @pytest.mark.slow
 def test_postgres_duckdb_and_csv_sources_give_identical_scores(
     databases: dict[str, str], small_crm: Path, tmp_path_factory: pytest.TempPathFactory

@@ -4,6 +4,7 @@ tables fail in one line, and a model trained on one scores another end to end.""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import mlflow
@@ -315,3 +316,60 @@ def test_history_export_scored_with_a_flat_model_is_one_line(flat_trained: dict[
 def test_table_options_without_table_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--target", "Converted"]) == 2
     assert "only apply to a flat lead table: add --table FILE" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- keeping on purpose
+@pytest.mark.slow
+def test_keep_trains_on_a_column_the_guard_would_exclude(leads_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from propensity._tracking import load_model
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    code = main(["train", "--table", str(leads_csv), "--target", "Converted", "--id", "Lead ID", "--keep", "rep rating",
+                 "--tracking-uri", uri, "--model-name", "flat-keep"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert re.search(r"Rep Rating +AUC alone 0\.\d{3} +KEPT \(--keep\)", out)
+    assert re.search(r"Lead Status +AUC alone 0\.9\d\d +excluded", out)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = mlflow.MlflowClient(uri, uri)
+    run = client.get_run(client.get_model_version_by_alias("flat-keep", "champion").run_id)
+    assert run.data.tags["propensity.leakage.kept"] == "Rep Rating"
+    assert run.data.tags["propensity.leakage.excluded"] == "Lead Status"
+    sources = {f.source for f in load_model("models:/flat-keep@champion").model.spec.features}
+    assert "Rep Rating" in sources and "Lead Status" not in sources
+
+
+def test_keep_of_a_column_the_table_lacks_is_one_line_and_writes_nothing(leads_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "mlflow.db"
+    code = main(["train", "--table", str(leads_csv), "--target", "Converted", "--id", "Lead ID", "--keep", "Deal Stage",
+                 "--tracking-uri", f"sqlite:///{store}"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["propensity: error: --keep 'Deal Stage': leads.csv has no such column"]
+    assert not store.exists()
+
+
+def test_european_excel_export_trains_without_options(tmp_path: Path) -> None:
+    # semicolons, every field quoted, Latin-1, decimal commas, CRLF: what Excel writes in France or Germany
+    from propensity._config import Config
+    from propensity._flat_train import train_flat
+
+    rng = np.random.default_rng(5)
+    cities = ["Québec", "Zürich", "São Paulo", "Köln"]
+    lines = ['"Réf";"Ville";"Durée moyenne";"Converti"']
+    for i in range(240):
+        city = cities[i % 4]
+        minutes = rng.gamma(2.0, 1.5)
+        converted = int(rng.random() < (0.7 if city in ("Québec", "Köln") else 0.2))
+        decimal = f"{minutes:.2f}".replace(".", ",")
+        lines.append(f'"R{i:03d}";"{city}";"{decimal}";"{converted}"')
+    path = write(tmp_path, ("\r\n".join(lines) + "\r\n").encode("latin-1"), "export.csv")
+    table = read_flat(path)
+    assert (table.separator, table.encoding) == (";", "Windows-1252")
+    assert table.frame.columns == ["Réf", "Ville", "Durée moyenne", "Converti"]
+    assert table.frame["Ville"][:4].to_list() == cities
+    result = train_flat(table, target="Converti", id_column="Réf", config=Config(), folds=3)
+    assert result.features == ["Ville", "Durée moyenne"]
+    assert set(result.model.spec.categories["ville"]) == set(cities)
+    assert result.metrics["cv_roc_auc"] > 0.65

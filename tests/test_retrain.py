@@ -226,6 +226,10 @@ def test_first_model_passing_the_floor_becomes_champion_and_the_decision_is_reco
     assert run.data.metrics["gate_challenger_roc_auc"] >= GateConfig().min_roc_auc
     decision = json.loads(Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="gate/decision.json")).read_text())
     assert decision["promote"] is True and decision["champion"] is None
+    # the training preflight and the leakage guard are judged, from the model's own metadata
+    guards = {c["name"]: (c["passed"], c["challenger"]) for c in decision["checks"] if c["name"] in ("training preflight", "leakage guard")}
+    assert guards["training preflight"][0] is True and guards["training preflight"][1].startswith("passed")
+    assert guards["leakage guard"][0] is True
     trail = json.loads(client.get_registered_model(NAME).tags["propensity.champion_trail"])
     assert [(t["version"], t["by"]) for t in trail] == [("1", "retrain")]
 

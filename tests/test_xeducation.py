@@ -105,3 +105,23 @@ def test_scores_every_unconverted_lead_with_reasons(trained: dict[str, str], tmp
     assert set(grades["grade"]) == {"A", "B", "C", "D"}
     assert not scores["reasons"].str.contains("Tags|Lead Quality").any()
     assert np.all(np.diff(scores["score"].to_numpy()) <= 0)
+
+
+@pytest.mark.slow
+def test_report_shows_the_model_beside_the_company_scores_and_the_guard(trained: dict[str, str]) -> None:
+    import re
+
+    from propensity._flat_report import flat_card, is_flat_report, render_flat_report
+    from propensity._report_data import collect_report
+    from propensity._tracking import load_model
+
+    uri = "models:/x-education@champion"
+    report = collect_report(uri)
+    if not is_flat_report(report):  # collect_report fills it itself once flat models are handed to _flat_report
+        report.card["flat"] = flat_card(report.run_id, load_model(uri).model.metadata)
+    html = render_flat_report(report)
+    auc = {c: float(v) for c, v in re.findall(r'data-compare="([^"]+)" data-metric="roc_auc" data-value="([^"]+)"', html)}
+    assert set(auc) == {"model", *COMPANY_SCORES}
+    assert auc["model"] >= 0.90 and auc["model"] > auc["Lead Quality"] > auc["Asymmetrique Activity Score"]
+    leaks = {c: float(v) for c, v in re.findall(r'data-leak="([^"]+)" data-value="([^"]+)"', html)}
+    assert leaks["Tags"] > 0.9 and 0.75 < leaks["Lead Quality"] < 0.9
