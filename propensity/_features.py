@@ -277,8 +277,8 @@ class FeatureBuilder:
         """Features for `pairs` (contact_id, cutoff): one row per pair, in the order of `pairs`."""
         spec = self._spec()
         cutoffs = sorted(pairs["cutoff"].unique().to_list())
-        events = self._prepare_events(export, spec)
-        contacts = self._contact_attributes(export.contacts)
+        contacts = self._contact_attributes(export.contacts).with_row_index("_cid")
+        events = self._prepare_events(export, spec, contacts.select("contact_id", "_cid"))
         outcomes = self._prepare_outcomes(export, spec)
         account_kinds = any(f.kind in ("account", "share", "seniority_share") for f in spec.features)
         families: list[str] = ["engagement"]
@@ -297,15 +297,17 @@ class FeatureBuilder:
         k = len(families)
 
         frames = []
-        accounts_of = contacts.select("contact_id", "account_id")
+        accounts_of = contacts.select("contact_id", "_cid", "account_id")
         for i, t in enumerate(cutoffs):
             got = dict(zip(families, results[i * k : (i + 1) * k], strict=True))
-            part = pairs.filter(pl.col("cutoff") == t).select("contact_id", "cutoff")
-            part = part.join(got["engagement"], on="contact_id", how="left")
+            part = pairs.filter(pl.col("cutoff") == t).select("contact_id", "cutoff").join(accounts_of, on="contact_id", how="left")
+            part = part.join(got["engagement"], on="_cid", how="left").drop("_cid")
             if "outcome" in got:
                 part = part.join(got["outcome"], on="contact_id", how="left")
             if "account" in got:
-                part = part.join(accounts_of, on="contact_id", how="left").join(got["account"], on="account_id", how="left")
+                part = part.join(got["account"], on="account_id", how="left")
+            else:
+                part = part.drop("account_id")
             frames.append(part)
         feats = pl.concat(frames, how="diagonal_relaxed") if frames else pairs.select("contact_id", "cutoff")
         feats = self._fill_engagement(feats, spec)
@@ -316,17 +318,23 @@ class FeatureBuilder:
         return out.select("contact_id", "cutoff", *spec.names)
 
     @staticmethod
-    def _prepare_events(export: CrmExport, spec: FeatureSpec) -> pl.LazyFrame:
+    def _prepare_events(export: CrmExport, spec: FeatureSpec, keys: pl.DataFrame) -> pl.LazyFrame:
+        """The events of known types and contacts, once for all cutoffs: integer contact keys (`cid`),
+        type codes and epoch microseconds, so every per-cutoff query groups integers, not strings."""
         codes = {e: i for i, e in enumerate(spec.event_types)}
         hi = [codes[e] for e in spec.high_intent_events if e in codes]
         return (
             export.events.lazy()
-            .with_columns(
+            .select(
+                "contact_id",
                 pl.col("event_type").replace_strict(codes, default=None, return_dtype=pl.Int16).alias("etype"),
                 pl.col("occurred_at").dt.epoch("us").alias("ts"),
             )
             .filter(pl.col("etype").is_not_null())
-            .select("contact_id", "ts", "etype", pl.col("etype").is_in(hi).alias("hi"))
+            .join(keys.lazy(), on="contact_id", how="inner")
+            .select("_cid", "ts", "etype", pl.col("etype").is_in(hi).alias("hi"))
+            .collect()
+            .lazy()
         )
 
     @staticmethod
@@ -371,7 +379,7 @@ class FeatureBuilder:
                 *[(pl.col("ts") > now - w * _DAY_US).alias(f"_in{w}") for w in ws],
                 self._decay(spec, now).alias("_dw"),
             )
-            .group_by("contact_id", "etype")
+            .group_by("_cid", "etype")
             .agg(
                 pl.col("ts").max().alias("_last"),
                 pl.col("ts").min().alias("_first"),
@@ -418,7 +426,7 @@ class FeatureBuilder:
             exprs.append(total(w).cast(pl.Float32).alias(f"_own_{w}d"))
         if any(f.kind == "lag" for f in spec.features):
             exprs.append(days(pl.col("_first").min()).alias("_first_event_age"))
-        return per_type.group_by("contact_id").agg(exprs)
+        return per_type.group_by("_cid").agg(exprs)
 
     @staticmethod
     def _accel_expr(short: int, trend: int, now: int) -> pl.Expr:
@@ -438,6 +446,7 @@ class FeatureBuilder:
             .filter(pl.col("account_id").is_not_null() & (pl.col("created_at") <= t))
             .select(
                 "contact_id",
+                "_cid",
                 "account_id",
                 (rank >= _SENIOR_RANK).alias("senior"),
                 rank.clip(lower_bound=1).cast(pl.Float32).alias("weight"),
@@ -478,10 +487,10 @@ class FeatureBuilder:
             per_contact_exprs.append(self._accel_expr(accel.window or 7, spec.trend_days, now).alias("_accel"))
         engaged = (
             events.filter((pl.col("ts") <= now) & (pl.col("ts") > now - int(span_days * _DAY_US)))
-            .join(people.select("contact_id", "account_id"), on="contact_id", how="inner")
-            .group_by("account_id", "contact_id")
+            .join(people.select("_cid", "account_id"), on="_cid", how="inner")
+            .group_by("account_id", "_cid")
             .agg(per_contact_exprs)
-            .join(people.select("contact_id", "senior", "weight", "band", "dept"), on="contact_id", how="left")
+            .join(people.select("_cid", "senior", "weight", "band", "dept"), on="_cid", how="left")
         )
 
         # stage 2: the account

@@ -603,6 +603,10 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
         movers=movers(validation),
         dependence=dependence(validation, fields, drivers),
     )
+    if meta.get("mode") == "flat":  # a flat lead table: its own card and the company's scores beside the model
+        from propensity._flat_report import flat_card
+
+        report.card["flat"] = flat_card(run_id, meta)
     if scored is not None:
         report.scored_grades = grade_table(scored)
         report.scored_histogram = score_histogram(scored, top=hist_top)

@@ -522,6 +522,10 @@ def _psi_word(v: float) -> str:
 def render_report(r: Report) -> str:
     """The whole page as one string."""
     from propensity import __version__
+    from propensity._flat_report import is_flat_report, render_flat_report
+
+    if is_flat_report(r):
+        return render_flat_report(r)
 
     body = "".join(
         [_model_card(r), _model_vs_points(r), _drivers(r), _distribution(r), _migration(r), _drift(r)]
