@@ -33,6 +33,8 @@ __all__ = [
     "default_history_path",
     "model_name_of",
     "record_scores",
+    "history_run",
+    "HistoryRun",
     "read_history",
     "surges",
     "ConversionReport",
@@ -117,26 +119,59 @@ def record_scores(
     horizon_days: int,
 ) -> int:
     """Append a scoring run (rows with a score) in one transaction; returns the rows written."""
-    rows = scores.filter(pl.col("score").is_not_null())
+    with history_run(path, as_of=as_of, model_name=model_name, model_version=model_version, model_uri=model_uri,
+                     positive_outcomes=positive_outcomes, horizon_days=horizon_days) as run:
+        run.add(scores)
+    return run.rows
+
+
+class HistoryRun:
+    """One scoring run being appended: `add` each chunk of scores; see `history_run`."""
+
+    def __init__(self, conn: sqlite3.Connection, key: tuple[str, str, str]) -> None:
+        self._conn, self._key, self.rows = conn, key, 0
+
+    def add(self, scores: pl.DataFrame) -> int:
+        rows = scores.filter(pl.col("score").is_not_null())
+        for start in range(0, rows.height, _INSERT_ROWS):  # bounded memory: a slice of Python tuples at a time
+            part = rows.slice(start, _INSERT_ROWS).select("contact_id", "account_id", "score", "grade", "percentile", "reasons")
+            self._conn.executemany(
+                "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (contact_id, as_of, model_name, model_version) "
+                "DO UPDATE SET account_id = excluded.account_id, score = excluded.score, grade = excluded.grade, "
+                "percentile = excluded.percentile, reasons = excluded.reasons",
+                [(c, a, *self._key, float(s), str(g), p, r) for c, a, s, g, p, r in part.iter_rows()],
+            )
+        self.rows += rows.height
+        return rows.height
+
+
+_INSERT_ROWS = 50_000
+
+
+@contextmanager
+def history_run(
+    path: str | Path,
+    *,
+    as_of: datetime,
+    model_name: str,
+    model_version: str,
+    model_uri: str,
+    positive_outcomes: tuple[str, ...] | list[str],
+    horizon_days: int,
+) -> Iterator[HistoryRun]:
+    """A scoring run appended chunk by chunk in ONE transaction: committed when the block ends without
+    an error (with the run's lead count), rolled back otherwise, so a failed scoring job leaves the
+    history as it was."""
     key = (_iso(as_of), model_name, str(model_version))
-    data = [
-        (r["contact_id"], r["account_id"], *key, float(r["score"]), str(r["grade"]), r.get("percentile"), r.get("reasons"))
-        for r in rows.select("contact_id", "account_id", "score", "grade", "percentile", "reasons").iter_rows(named=True)
-    ]
     with _connect(Path(path), create=True) as conn, conn:
+        run = HistoryRun(conn, key)
+        yield run
         conn.execute(
             "INSERT INTO scoring_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (as_of, model_name, model_version) "
             "DO UPDATE SET model_uri = excluded.model_uri, leads = excluded.leads",
-            (*key, model_uri, json.dumps(list(positive_outcomes)), int(horizon_days), len(data),
+            (*key, model_uri, json.dumps(list(positive_outcomes)), int(horizon_days), run.rows,
              datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat()),
         )
-        conn.executemany(
-            "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (contact_id, as_of, model_name, model_version) "
-            "DO UPDATE SET account_id = excluded.account_id, score = excluded.score, grade = excluded.grade, "
-            "percentile = excluded.percentile, reasons = excluded.reasons",
-            data,
-        )
-    return len(data)
 
 
 def _frame(conn: sqlite3.Connection, sql: str, schema: dict[str, Any]) -> pl.DataFrame:

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from propensity._errors import DataError, UsageError
-from propensity._export import TABLES, CrmExport, validate_export
+from propensity._export import TABLES, CrmExport, is_pii_column, normalize_column_name, validate_export
 
 __all__ = ["SUFFIXES", "fingerprint_files", "read_export"]
 
@@ -106,8 +106,16 @@ def _read_table(file: Path) -> pl.DataFrame:
 
 
 def _read_parquet(file: Path) -> pl.DataFrame:
+    """The table, with personal-data columns never loaded: they stay as all-null columns of the same
+    name (no memory), so validation still names them as dropped."""
+    table = next((t for t in TABLES if file.stem.lower() == t), "")
     try:
-        return pl.read_parquet(file)
+        names = pl.read_parquet_schema(file)
+        pii = [n for n in names if is_pii_column(table, normalize_column_name(n))]
+        if not pii:
+            return pl.read_parquet(file)
+        frame = pl.read_parquet(file, columns=[n for n in names if n not in pii])
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias(n) for n in pii).select(list(names))
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
         raise DataError(
             file.name, None, "not a readable Parquet file", example=_first_line(error)

@@ -200,6 +200,12 @@ class PreparedFolder:
     counts: _Spilled
     as_of: datetime | None
 
+    def resolved_as_of(self) -> datetime:
+        """The as-of date scoring uses: the one given, else the latest event, else the end of the data."""
+        if self.as_of is not None:
+            return self.as_of
+        return self.counts.latest if self.counts.latest is not None else self.export.data_end
+
     def score(
         self,
         model: object,
@@ -218,9 +224,7 @@ class PreparedFolder:
         contacts = base.contacts
         spec = model.spec  # type: ignore[attr-defined]
         known_types = list(spec.event_types)
-        as_of = self.as_of
-        if as_of is None:
-            as_of = counts.latest if counts.latest is not None else base.data_end
+        as_of = self.resolved_as_of()
         after = counts.after if counts.after is not None else 0
         outcomes = base.outcomes
         if outcomes is not None:

@@ -268,17 +268,21 @@ def _history_path(args: argparse.Namespace) -> Path:
     return default_history_path(getattr(args, "tracking_uri", None) or os.environ.get("MLFLOW_TRACKING_URI"))
 
 
-def _monitor_scoring(args: argparse.Namespace, export, loaded, run, out: Path, drift=None) -> None:  # type: ignore[no-untyped-def]
-    """Append the run to the score history; drift: one line, `<out stem>.drift.csv` and an MLflow run."""
+def _monitor_scoring(args: argparse.Namespace, export, loaded, run, out: Path, drift=None, recorded=None) -> None:  # type: ignore[no-untyped-def]
+    """Append the run to the score history (unless `recorded` already did: (rows, path)); drift: one
+    line, `<out stem>.drift.csv` and an MLflow run."""
     from propensity._atomic import write_table
     from propensity._drift import check_drift, log_drift
     from propensity._history import model_name_of, record_scores
     from propensity._tracking import resolve_tracking_uri, tracking_errors
 
     label = loaded.model.metadata["label"]
-    history = _history_path(args)
-    n = record_scores(history, run.scores, as_of=run.as_of, model_name=model_name_of(loaded.uri), model_version=loaded.version,
-                      model_uri=loaded.uri, positive_outcomes=label["positive_outcomes"], horizon_days=label["horizon_days"])
+    if recorded is not None:
+        n, history = recorded
+    else:
+        history = _history_path(args)
+        n = record_scores(history, run.scores, as_of=run.as_of, model_name=model_name_of(loaded.uri), model_version=loaded.version,
+                          model_uri=loaded.uri, positive_outcomes=label["positive_outcomes"], horizon_days=label["horizon_days"])
     report = drift.report(run.as_of) if drift is not None else check_drift(export, loaded.model, run.scores, run.as_of)
     if report is None:
         print(f"history: {n:,} scores -> {history}; drift not checked: the model has no training reference")
@@ -478,6 +482,7 @@ def _history_model(loaded: LoadedModel) -> LoadedModel:
 def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None) -> int:
     """Score a folder in chunks of contacts: bounded memory, output written as it goes."""
     from propensity._scoring import rejects_path
+    from propensity._history import history_run, model_name_of
     from propensity._stream import DriftSample, prepare_folder
     from propensity._tracking import load_model, point_at, resolve_tracking_uri
 
@@ -486,14 +491,26 @@ def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None)
         point_at(resolve_tracking_uri(args.tracking_uri))
         loaded = _history_model(load_model(args.model))
         drift = DriftSample(loaded.model)
-        run = prepared.score(loaded.model, out, model_version=loaded.version, keep_scores=True, on_chunk=drift.add)
+        label = loaded.model.metadata["label"]
+        history = _history_path(args)
+        # each chunk's scores go to the history as they come (one transaction, committed only when
+        # every chunk was scored and the output written): memory stays bounded by the chunk size
+        with history_run(history, as_of=prepared.resolved_as_of(), model_name=model_name_of(loaded.uri),
+                         model_version=loaded.version, model_uri=loaded.uri, positive_outcomes=label["positive_outcomes"],
+                         horizon_days=label["horizon_days"]) as recorded:
+
+            def on_chunk(scores, export, when):  # type: ignore[no-untyped-def]
+                drift.add(scores, export, when)
+                recorded.add(scores)
+
+            run = prepared.score(loaded.model, out, model_version=loaded.version, on_chunk=on_chunk)
     mix = ", ".join(f"{g}={n:,}" for g, n in (run.grade_counts or {}).items())
     print(
         f"scored {run.scored:,} of {run.open_leads:,} open leads ({run.rejected:,} rejected -> {rejects_path(out)}) "
         f"among {run.read:,} contacts as of {run.as_of:%Y-%m-%d %H:%M} "
         f"with model {loaded.uri} (version {loaded.version}): {mix} -> {out}"
     )
-    _monitor_scoring(args, None, loaded, run, out, drift=drift)
+    _monitor_scoring(args, None, loaded, run, out, drift=drift, recorded=(recorded.rows, history))
     return EXIT_OK
 
 
