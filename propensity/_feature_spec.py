@@ -29,8 +29,18 @@ _EVENT_LABELS = {
 
 def event_label(event_type: str, n: float = 2) -> str:
     """'pricing_page_view' -> 'pricing-page views' (singular when n == 1)."""
-    singular, plural = _EVENT_LABELS.get(event_type, (event_type.replace("_", " "), event_type.replace("_", " ") + "s"))
+    words = event_type.replace("_", " ")
+    singular, plural = _EVENT_LABELS.get(event_type, (words, _plural(words)))
     return singular if n == 1 else plural
+
+
+def _plural(words: str) -> str:
+    """English plural of the last word: 'survey reply' -> 'survey replies', 'search' -> 'searches'."""
+    if len(words) > 1 and words.endswith("y") and words[-2] not in "aeiou":
+        return words[:-1] + "ies"
+    if words.endswith(("s", "x", "z", "ch", "sh")):
+        return words + "es"
+    return words + "s"
 
 
 @dataclass(frozen=True)

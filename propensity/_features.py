@@ -115,7 +115,7 @@ class FeatureBuilder:
         for e in cfg.unsubscribe_events:
             if e in event_types:
                 feats.append(FeatureDef(f"ever_{sanitize(e)}", "flag", "unsubscribe", event_type=e))
-                labels["unsubscribe"] = "unsubscribes"
+                labels["unsubscribe"] = "ever unsubscribed"
         labels.update(
             recency="recency of activity",
             first_touch="time since first touch",

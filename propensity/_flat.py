@@ -297,7 +297,13 @@ def binary_target(table: FlatTable, column: str) -> np.ndarray:
 
 
 def lead_ids(table: FlatTable, column: str) -> pl.Series:
-    """The id column as String: every row has one, and no two rows share one."""
+    """The id column as String: every row has one, and no two rows share one. Ids go into score
+    files, the history and MLflow artifacts, so personal data (an email, a name, a phone) cannot be one."""
+    if is_pii_column("contacts", normalize_column_name(column)):
+        raise UsageError(
+            f"--id {column!r}: {table.name} column {column!r} holds personal data and cannot be the lead id "
+            "(ids are written to score files and MLflow); name an opaque id column instead"
+        )
     ids = table.frame[column]
     if ids.null_count():
         row = int(ids.is_null().arg_max() or 0) + 1

@@ -350,6 +350,16 @@ def test_keep_of_a_column_the_table_lacks_is_one_line_and_writes_nothing(leads_c
     assert not store.exists()
 
 
+def test_personal_data_as_the_lead_id_is_refused_and_writes_nothing(leads_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "mlflow.db"
+    code = main(["train", "--table", str(leads_csv), "--target", "Converted", "--id", "Email", "--tracking-uri", f"sqlite:///{store}"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--id 'Email'" in err[0] and "personal data" in err[0]
+    assert "@example.com" not in err[0]
+    assert not store.exists()
+
+
 def test_european_excel_export_trains_without_options(tmp_path: Path) -> None:
     # semicolons, every field quoted, Latin-1, decimal commas, CRLF: what Excel writes in France or Germany
     from propensity._config import Config
