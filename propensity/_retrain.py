@@ -420,9 +420,10 @@ def retrain(data_dir: str | Path, config: Config, *, tracking_uri: str) -> Retra
     from propensity._train import train
 
     name = config.model_name
+    # bad or too little data is refused before anything (the lock file included) is written
+    export = read_export(data_dir, require_outcomes=True)
+    _check_holdout(export, config)
     with exclusive(tracking_uri, name, "retrain"):
-        export = read_export(data_dir, require_outcomes=True)
-        _check_holdout(export, config)
         label = f"{' or '.join(config.label.positive_outcomes)} within {config.label.horizon_days} days"
         key = retrain_key(export, config)
         exp_id = use_tracking(tracking_uri, config.experiment)

@@ -3,7 +3,7 @@ code 2, no traceback, nothing written. And the input that is odd but valid: rows
 contacts (counted), unknown event types (one warning), mixed-zone timestamps (converted), a contact
 without created_at at scoring (a reject, not a failure): every open lead is scored or rejected.
 
-The matrix runs each data case through every command that reads an export (`train`, `score`) on
+The matrix runs each data case through every command that reads an export (`train`, `score`, `explain`, `retrain`) on
 the tiny hand-built export of conftest written as CSV; it fails while reading, before any model
 or store is touched. The cases that need a model use the session's canary store (see test_pii).
 """
@@ -99,7 +99,7 @@ class Case:
     id: str
     mutate: Callable[[Path], None]
     match: str  # regex on the one error line, after "propensity: error: "
-    commands: tuple[str, ...] = ("train", "score")
+    commands: tuple[str, ...] = ("train", "score", "explain", "retrain")
 
 
 DATA_CASES = [
@@ -179,8 +179,10 @@ def _outputs(tmp_path: Path) -> list[Path]:
 
 def _argv(command: str, crm: Path, tmp_path: Path, *extra: str) -> list[str]:
     uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
-    if command == "train":
-        return ["train", str(crm), "--tracking-uri", uri, *extra]
+    if command in ("train", "retrain"):
+        return [command, str(crm), "--tracking-uri", uri, *extra]
+    if command == "explain":
+        return ["explain", str(crm), "--model", MODEL, "--contact", "C1", "--tracking-uri", uri, *extra]
     return ["score", str(crm), "--model", MODEL, "--out", str(tmp_path / "out" / "scores.csv"), "--tracking-uri", uri, *extra]
 
 
