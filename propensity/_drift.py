@@ -6,13 +6,18 @@ categorical feature; the profile is stored in the model's metadata under "refere
 time the same bins are filled with the scored leads and compared with the Population Stability
 Index, PSI = sum((actual - expected) * ln(actual / expected)): below 0.1 is stable, 0.1 to 0.25 a
 shift worth a look (warn), 0.25 and above a shift that makes the model's figures unreliable (alert).
+
+The run's one-line headline weighs the features by what the model does with them: ALERT when the
+score itself moved (PSI >= 0.25) or when the features in alert carry at least 20% of the model's
+weight (its drivers' importance); a lone feature the model barely uses (a first-touch age that grows
+with the calendar) makes it a warning, not an alarm. Every feature's PSI is in the table either way.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -139,11 +144,27 @@ def drift_table(reference: dict[str, Any], spec: FeatureSpec, frame: pd.DataFram
 
 
 # ------------------------------------------------------------------ scoring runs
+# the share of the model's weight (drivers' importance) whose features must drift before the run is
+# an alert: one of 111 features moving (a first-touch age that grows with the calendar) is a warning
+WEIGHT_SHARE = 0.20
+
+
+def field_weights(model: Any) -> dict[str, float]:
+    """Business field -> share of the model's mean |contribution| (the drivers stored at training)."""
+    drivers = getattr(model, "metadata", {}).get("drivers") or []
+    return {str(d["field"]): float(d["importance"]) for d in drivers if "field" in d and "importance" in d}
+
+
 @dataclass(frozen=True)
 class DriftReport:
+    """The headline level: ALERT when the score's PSI reaches 0.25 or the features in alert carry at
+    least `WEIGHT_SHARE` of the model's weight; warn when the score's PSI reaches 0.1 or any feature
+    warns or alerts; else ok. Without driver weights (an older model) any feature alert is an ALERT."""
+
     table: pl.DataFrame  # name, kind, field, psi, status; the score first, then features by PSI
     as_of: datetime
     leads: int
+    weights: dict[str, float] = field(default_factory=dict)  # business field -> share of the model's weight
 
     @property
     def score_psi(self) -> float:
@@ -153,6 +174,19 @@ class DriftReport:
         feats = self.table.slice(1)
         return {s: int((feats["status"] == s).sum()) for s in ("alert", "warn", "ok")}
 
+    def weight_in(self, statuses: tuple[str, ...]) -> float:
+        """Share of the model's weight held by the fields with a feature in one of `statuses`."""
+        fields = set(self.table.slice(1).filter(pl.col("status").is_in(list(statuses)))["field"].to_list())
+        return float(sum(self.weights.get(f, 0.0) for f in fields))
+
+    @property
+    def level(self) -> str:
+        c = self.counts()
+        features_alert = self.weight_in(("alert",)) >= WEIGHT_SHARE if self.weights else c["alert"] > 0
+        if self.score_psi >= ALERT or features_alert:
+            return "ALERT"
+        return "warn" if (self.score_psi >= WARN or c["alert"] or c["warn"]) else "ok"
+
     def summary(self) -> str:
         feats = self.table.slice(1)
         c = self.counts()
@@ -160,10 +194,10 @@ class DriftReport:
         if feats.height:
             w = feats.row(0, named=True)
             worst = f"; worst {w['name']} {w['psi']:.3f}"
-        level = "ALERT" if (self.score_psi >= ALERT or c["alert"]) else "warn" if (self.score_psi >= WARN or c["warn"]) else "ok"
+        weight = f" (in alert: {self.weight_in(('alert',)):.0%} of the model's weight)" if self.weights and c["alert"] else ""
         return (
-            f"drift {level}: score PSI {self.score_psi:.3f} ({psi_status(self.score_psi)}); features {c['alert']} alert, "
-            f"{c['warn']} warn of {feats.height}{worst} (PSI warn {WARN}, alert {ALERT})"
+            f"drift {self.level}: score PSI {self.score_psi:.3f} ({psi_status(self.score_psi)}); features {c['alert']} alert, "
+            f"{c['warn']} warn of {feats.height}{weight}{worst} (PSI warn {WARN}, alert {ALERT})"
         )
 
 
@@ -181,7 +215,7 @@ def check_drift(export: Any, model: Any, scores: pl.DataFrame, as_of: datetime) 
     feats = scored.join(feats, on="contact_id", how="inner")
     frame = to_model_frame(model.spec, feats)
     table = drift_table(reference, model.spec, frame, feats["score"].to_numpy())
-    return DriftReport(table, as_of, feats.height)
+    return DriftReport(table, as_of, feats.height, field_weights(model))
 
 
 def log_drift(report: DriftReport, *, model_uri: str, model_version: str, scored: int, experiment: str = "propensity") -> str:

@@ -84,7 +84,7 @@ class DriftSample:
         """The `DriftReport` of the sample, or None when the model has no training reference."""
         import pandas as pd
 
-        from propensity._drift import DriftReport, drift_table
+        from propensity._drift import DriftReport, drift_table, field_weights
 
         reference = self.model.metadata.get("reference")  # type: ignore[attr-defined]
         if not reference:
@@ -92,7 +92,7 @@ class DriftSample:
         spec = self.model.spec  # type: ignore[attr-defined]
         frame = pd.concat(self.frames, ignore_index=True) if self.frames else pd.DataFrame(columns=spec.names)
         scores = np.concatenate(self.scores) if self.scores else np.zeros(0)
-        return DriftReport(drift_table(reference, spec, frame, scores), as_of, len(scores))
+        return DriftReport(drift_table(reference, spec, frame, scores), as_of, len(scores), field_weights(self.model))
 
 
 @dataclass(frozen=True)

@@ -158,3 +158,29 @@ def test_a_model_without_reference_is_not_checked(tiny_export) -> None:  # type:
         metadata: dict[str, Any] = {}
 
     assert check_drift(tiny_export, Bare(), pl.DataFrame({"contact_id": ["C1"], "score": [0.1]}), datetime(2025, 4, 1)) is None
+
+
+def _report(score_psi: float, features: list[tuple[str, str, float]], weights: dict[str, float]) -> DriftReport:
+    rows = [("score", "score", "score", score_psi)] + [(n, "numeric", f, v) for n, f, v in features]
+    table = pl.DataFrame(rows, schema={"name": pl.String, "kind": pl.String, "field": pl.String, "psi": pl.Float64}, orient="row")
+    table = table.with_columns(pl.col("psi").map_elements(psi_status, return_dtype=pl.String).alias("status"))
+    return DriftReport(table, datetime(2026, 6, 30), 100, weights)
+
+
+def test_a_feature_the_model_barely_uses_warns_but_does_not_alert() -> None:
+    weights = {"first_touch": 0.01, "web_visit": 0.30, "recency": 0.02}
+    report = _report(0.002, [("days_since_first_event", "first_touch", 2.9), ("days_since_last_event", "recency", 0.34)], weights)
+    assert report.level == "warn"
+    assert report.summary().startswith("drift warn: score PSI 0.002 (ok); features 2 alert, 0 warn of 2 (in alert: 3% of the model's weight)")
+
+
+def test_features_carrying_a_fifth_of_the_weight_or_a_moved_score_alert() -> None:
+    weights = {"first_touch": 0.01, "web_visit": 0.19, "recency": 0.02}
+    heavy = _report(0.01, [("n_web_visit_7d", "web_visit", 0.5), ("days_since_first_event", "first_touch", 0.3)], weights)
+    assert heavy.weight_in(("alert",)) == pytest.approx(0.20) and heavy.level == "ALERT"
+    assert _report(0.30, [("days_since_first_event", "first_touch", 0.01)], weights).level == "ALERT"
+    assert _report(0.05, [("days_since_first_event", "first_touch", 0.01)], weights).level == "ok"
+
+
+def test_without_driver_weights_any_feature_alert_is_an_alert() -> None:
+    assert _report(0.0, [("days_since_first_event", "first_touch", 0.3)], {}).level == "ALERT"
