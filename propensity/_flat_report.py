@@ -165,8 +165,8 @@ def _model_card(r: Any) -> str:
 
 def _comparison(r: Any) -> str:
     from propensity._report_data import gains_points
-    from propensity._report_html import MODEL_COLOR, _e, _num, _pct, _table, _td, _val
-    from propensity._svg import Series, line_chart
+    from propensity._report_html import MODEL_COLOR, _e, _num, _pct, _table, _td, _val, calibration_chart, gains_chart
+    from propensity._svg import Series
 
     f = r.card["flat"]
     comp = f["comparison"]
@@ -224,37 +224,8 @@ def _comparison(r: Any) -> str:
             g = r.gains.get("points")
         if g is not None:
             series.append(Series(_short(o["score"]), g[0], g[1], COMPARE_COLORS[i % len(COMPARE_COLORS)]))
-    gains = line_chart(
-        series,
-        title="Gains out of fold",
-        x_label="% of leads worked, best first",
-        y_label="% of conversions captured",
-        x_range=(0, 100),
-        y_range=(0, 100),
-        diagonal=True,
-        vlines=(10, 20, 30),
-    )
-    cal = r.calibration
-    top = max([b["predicted"] for b in cal] + [b["observed"] for b in cal] + [1e-3]) * 100 * 1.08
-    calib = line_chart(
-        [
-            Series(
-                "model (out of fold)",
-                [100 * b["predicted"] for b in cal],
-                [100 * b["observed"] for b in cal],
-                MODEL_COLOR,
-                markers=True,
-                labels=[f"{b['n']:,} leads: predicted {100 * b['predicted']:.2f}%, observed {100 * b['observed']:.2f}%" for b in cal],
-            )
-        ],
-        title="Calibration out of fold",
-        x_label="mean predicted probability, %",
-        y_label="observed conversion rate, %",
-        x_range=(0, top),
-        y_range=(0, top),
-        diagonal=True,
-        legend_at="top-left",
-    )
+    gains = gains_chart(series, "Gains out of fold")
+    calib = calibration_chart(r.calibration, "model (out of fold)", "Calibration out of fold")
     judged = f["counts"].get("judged_rows", 0)
     how = f"on the same {folds} folds (mean &plusmn; sd over folds)" if sd else "on the same judged leads"
     return (

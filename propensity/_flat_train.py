@@ -82,26 +82,11 @@ class FlatTrainResult:
 
 # ----------------------------------------------------------------------------------- LightGBM
 def _params(config: Config) -> dict[str, Any]:
-    m = config.model
-    return {
-        "objective": "binary",
-        "metric": "binary_logloss",
-        "learning_rate": m.learning_rate,
-        "num_leaves": m.num_leaves,
-        "max_depth": m.max_depth,
-        "min_child_samples": m.min_child_samples,
-        "feature_fraction": m.feature_fraction,
-        "bagging_fraction": m.bagging_fraction,
-        "bagging_freq": m.bagging_freq,
-        "lambda_l2": m.lambda_l2,
-        "min_data_per_group": 20,
-        "cat_smooth": 10.0,
-        "seed": m.seed,
-        "deterministic": True,
-        "force_col_wise": True,
-        "num_threads": 2,
-        "verbosity": -1,
-    }
+    """The [model] settings as the history path trains them, with smoothing for a flat table's
+    many-level categories."""
+    from propensity._search import lgb_params
+
+    return lgb_params(config, min_data_per_group=20, cat_smooth=10.0)
 
 
 def _fit(

@@ -16,7 +16,7 @@ import polars as pl
 from propensity._config import Config
 from propensity._errors import PropensityError
 from propensity._export import CrmExport
-from propensity._labels import SplitPlan, label_pairs, open_leads, plan_split
+from propensity._labels import SplitPlan
 
 __all__ = ["FALLBACK_HINT", "InsufficientData", "PreflightResult", "preflight"]
 
@@ -46,20 +46,10 @@ def _label_text(config: Config) -> str:
 
 def preflight(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> PreflightResult:
     """Count positives and negatives per role; refuse (InsufficientData) or warn per [preflight]."""
-    from propensity._training_set import history_start
+    from propensity._training_set import default_plan, labelled_pairs
 
-    if plan is None:
-        plan = plan_split(history_start(export), export.data_end, config.label, config.split)
-    pairs = open_leads(export.contacts, export.outcomes, plan.all, config.label)
-    labelled = label_pairs(pairs, export.outcomes, config.label)
-    role = (
-        pl.when(pl.col("cutoff").is_in(list(plan.valid)))
-        .then(pl.lit("valid"))
-        .when(pl.col("cutoff").is_in(list(plan.calibration)))
-        .then(pl.lit("calibration"))
-        .otherwise(pl.lit("train"))
-    )
-    per_role = labelled.group_by(role.alias("role")).agg(
+    plan = plan or default_plan(export, config)
+    per_role = labelled_pairs(export, config, plan).group_by("role").agg(
         pl.col("label").sum().alias("positives"), (pl.col("label") == 0).sum().alias("negatives")
     )
     counts = {f"{r}_{k}": 0 for r in ("train", "calibration", "valid") for k in ("positives", "negatives")}

@@ -13,11 +13,14 @@ import math
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from propensity._report_data import GRADES, Report
 
-__all__ = ["render_report", "write_report", "check_report_path", "SECTION_IDS", "GRADE_COLORS"]
+if TYPE_CHECKING:
+    from propensity._svg import Series
+
+__all__ = ["render_report", "write_report", "check_report_path", "gains_chart", "calibration_chart", "SECTION_IDS", "GRADE_COLORS"]
 
 SECTION_IDS = ("model-card", "model-vs-points", "drivers", "dependence", "score-distribution", "tier-migration", "drift")
 GRADE_COLORS = {"A": "#15803d", "B": "#65a30d", "C": "#d97706", "D": "#9ca3af"}
@@ -200,8 +203,50 @@ def _model_card(r: Report) -> str:
     )
 
 
-def _model_vs_points(r: Report) -> str:
+def gains_chart(series: list[Series], title: str) -> str:
+    """Share of conversions captured against share of leads worked, with the 10/20/30% marks."""
+    from propensity._svg import line_chart
+
+    return line_chart(
+        series,
+        title=title,
+        x_label="% of leads worked, best first",
+        y_label="% of conversions captured",
+        x_range=(0, 100),
+        y_range=(0, 100),
+        diagonal=True,
+        vlines=(10, 20, 30),
+    )
+
+
+def calibration_chart(cal: list[dict[str, Any]], label: str, title: str) -> str:
+    """Observed conversion rate against mean predicted probability per bin, the diagonal perfect."""
     from propensity._svg import Series, line_chart
+
+    top = max([b["predicted"] for b in cal] + [b["observed"] for b in cal] + [1e-3]) * 100 * 1.08
+    return line_chart(
+        [
+            Series(
+                label,
+                [100 * b["predicted"] for b in cal],
+                [100 * b["observed"] for b in cal],
+                MODEL_COLOR,
+                markers=True,
+                labels=[f"{b['n']:,} leads: predicted {100 * b['predicted']:.2f}%, observed {100 * b['observed']:.2f}%" for b in cal],
+            )
+        ],
+        title=title,
+        x_label="mean predicted probability, %",
+        y_label="observed conversion rate, %",
+        x_range=(0, top),
+        y_range=(0, top),
+        diagonal=True,
+        legend_at="top-left",
+    )
+
+
+def _model_vs_points(r: Report) -> str:
+    from propensity._svg import Series
 
     m = r.metrics
     tiles = []
@@ -237,37 +282,8 @@ def _model_vs_points(r: Report) -> str:
     table = _table(["metric", "model", "points", "model - points", "what it means"], rows, numeric=(1, 2, 3))
     gx, gy = r.gains["model"]
     px, py = r.gains["points"]
-    gains = line_chart(
-        [Series("model", gx, gy, MODEL_COLOR), Series("points", px, py, POINTS_COLOR)],
-        title="Gains on held-out time",
-        x_label="% of leads worked, best first",
-        y_label="% of conversions captured",
-        x_range=(0, 100),
-        y_range=(0, 100),
-        diagonal=True,
-        vlines=(10, 20, 30),
-    )
-    cal = r.calibration
-    top = max([b["predicted"] for b in cal] + [b["observed"] for b in cal] + [1e-3]) * 100 * 1.08
-    calib = line_chart(
-        [
-            Series(
-                "model (validation)",
-                [100 * b["predicted"] for b in cal],
-                [100 * b["observed"] for b in cal],
-                MODEL_COLOR,
-                markers=True,
-                labels=[f"{b['n']:,} leads: predicted {100 * b['predicted']:.2f}%, observed {100 * b['observed']:.2f}%" for b in cal],
-            )
-        ],
-        title="Calibration on held-out time",
-        x_label="mean predicted probability, %",
-        y_label="observed conversion rate, %",
-        x_range=(0, top),
-        y_range=(0, top),
-        diagonal=True,
-        legend_at="top-left",
-    )
+    gains = gains_chart([Series("model", gx, gy, MODEL_COLOR), Series("points", px, py, POINTS_COLOR)], "Gains on held-out time")
+    calib = calibration_chart(r.calibration, "model (validation)", "Calibration on held-out time")
     warn = ""
     off = [
         k for k, v in r.recomputed.items()

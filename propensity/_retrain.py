@@ -366,10 +366,10 @@ def _already_decided(client: Any, exp_id: str, name: str, key: str, champion: An
 # ------------------------------------------------------------------ retrain
 def _check_holdout(export: Any, config: Config) -> None:
     """Refuse, before anything is trained or touched, a split whose holdout cannot judge a model."""
-    from propensity._labels import label_pairs, open_leads, plan_split
-    from propensity._training_set import history_start
+    from propensity._labels import label_pairs, open_leads
+    from propensity._training_set import default_plan
 
-    plan = plan_split(history_start(export), export.data_end, config.label, config.split)
+    plan = default_plan(export, config)
     pairs = open_leads(export.contacts, export.outcomes, plan.valid, config.label)
     labelled = label_pairs(pairs, export.outcomes, config.label)
     rows, positives = labelled.height, int(labelled["label"].sum())

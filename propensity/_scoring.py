@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from propensity._config import LabelConfig
@@ -168,15 +167,21 @@ def score_leads(
         .select(SCORE_COLUMNS)
     )
     total = leads.height + no_created_at.height
-    if out.height + rejects.height != total:  # nothing may be lost between the leads and the files
-        raise RuntimeError(f"scored {out.height} + rejected {rejects.height} != {total} open leads")
+    account_for(read=export.contacts.height, open_leads=total, scored=out.height, rejected=rejects.height, as_of=as_of, after=after)
+    return ScoreRun(out, as_of, export.contacts.height, total, rejects, unknown, after)
+
+
+def account_for(*, read: int, open_leads: int, scored: int, rejected: int, as_of: datetime, after: int) -> None:
+    """Nothing lost: every open lead is scored or rejected (else an internal error), then the counts
+    are logged in one line."""
+    if scored + rejected != open_leads:
+        raise RuntimeError(f"scored {scored} + rejected {rejected} != {open_leads} open leads")
     log.info(
         "read %s contacts: %s open leads as of %s, %s scored, %s rejected",
-        f"{export.contacts.height:,}", f"{total:,}", f"{as_of:%Y-%m-%d %H:%M}", f"{out.height:,}", f"{rejects.height:,}",
+        f"{read:,}", f"{open_leads:,}", f"{as_of:%Y-%m-%d %H:%M}", f"{scored:,}", f"{rejected:,}",
     )
     if after:
         log.info("ignored %s event and outcome rows after the as-of date", f"{after:,}")
-    return ScoreRun(out, as_of, export.contacts.height, total, rejects, unknown, after)
 
 
 def _unknown_event_types(export: CrmExport, model: PropensityModel) -> dict[str, int]:

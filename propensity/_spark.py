@@ -194,24 +194,13 @@ def spark_features(
 def spark_training_set(folder: str | Path, export: CrmExport, config: Config, *, spark: SparkSession | None = None) -> TrainingSet:
     """`build_training_set` with the features built on Spark: the same rows, labels and features."""
     from propensity._features import FeatureBuilder
-    from propensity._labels import label_pairs, open_leads, plan_split
-    from propensity._training_set import TrainingSet, history_start
+    from propensity._training_set import TrainingSet, default_plan, labelled_pairs
 
     spark = spark or spark_session()
-    plan = plan_split(history_start(export), export.data_end, config.label, config.split)
+    plan = default_plan(export, config)
     builder = FeatureBuilder(config.features).fit(export, plan.train[-1])
     feats = spark_features(spark, folder, builder.spec_, list(plan.all), config.label)
-    pairs = open_leads(export.contacts, export.outcomes, plan.all, config.label)
-    labelled = label_pairs(pairs, export.outcomes, config.label)
-    role = (
-        pl.when(pl.col("cutoff").is_in(list(plan.valid)))
-        .then(pl.lit("valid"))
-        .when(pl.col("cutoff").is_in(list(plan.calibration)))
-        .then(pl.lit("calibration"))
-        .otherwise(pl.lit("train"))
-    )
-    frame = labelled.with_columns(role.alias("role")).join(feats, on=["contact_id", "cutoff"], how="left")
-    return TrainingSet(frame.sort("cutoff", "contact_id"), builder, plan)
+    return TrainingSet.stack(labelled_pairs(export, config, plan), feats, builder, plan)
 
 
 # ------------------------------------------------------------------ scoring

@@ -217,7 +217,7 @@ class PreparedFolder:
     ) -> object:
         """Score every open lead into `out` (rejects beside it); see `score_folder`."""
         from propensity._atomic import atomic_path, check_table_path, write_table
-        from propensity._scoring import SCORE_COLUMNS, ScoreRun, rejects_path, score_leads
+        from propensity._scoring import SCORE_COLUMNS, ScoreRun, account_for, rejects_path, score_leads
 
         target = check_table_path(out)
         base, counts, spill = self.export, self.counts, self.spill
@@ -284,14 +284,9 @@ class PreparedFolder:
         with atomic_path(target) as tmp_out:
             scored = _merge_runs(runs, run_scores, tmp_out, SCORE_COLUMNS, parquet=target.suffix.lower() == ".parquet")
         n_scored = sum(len(s) for s in run_scores)
-        if scored != n_scored or n_scored + all_rejects.height != open_total:
+        if scored != n_scored:  # the merge wrote every scored row
             raise RuntimeError(f"scored {n_scored} + rejected {all_rejects.height} != {open_total} open leads")
-        log.info(
-            "read %s contacts: %s open leads as of %s, %s scored, %s rejected",
-            f"{contacts.height:,}", f"{open_total:,}", f"{as_of:%Y-%m-%d %H:%M}", f"{n_scored:,}", f"{all_rejects.height:,}",
-        )
-        if after:
-            log.info("ignored %s event and outcome rows after the as-of date", f"{after:,}")
+        account_for(read=contacts.height, open_leads=open_total, scored=n_scored, rejected=all_rejects.height, as_of=as_of, after=after)
         scores = (
             pl.concat(kept).sort(["score", "contact_id"], descending=[True, False])
             if keep_scores and kept
@@ -478,7 +473,6 @@ def _merge_runs(runs: list[Path], run_scores: list[np.ndarray], out: Path, colum
     Range bounds are score values, so equal scores always fall in the same range and the
     contact_id tie-break is exact; a range holds about `_MERGE_ROWS` rows.
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     total = sum(len(s) for s in run_scores)

@@ -48,27 +48,6 @@ class TrainResult:
     scorecard: Any = None  # the learned points (propensity._scorecard.Scorecard)
 
 
-def _lgb_params(config: Config) -> dict[str, Any]:
-    m = config.model
-    return {
-        "objective": "binary",
-        "metric": "binary_logloss",
-        "learning_rate": m.learning_rate,
-        "num_leaves": m.num_leaves,
-        "max_depth": m.max_depth,
-        "min_child_samples": m.min_child_samples,
-        "feature_fraction": m.feature_fraction,
-        "bagging_fraction": m.bagging_fraction,
-        "bagging_freq": m.bagging_freq,
-        "lambda_l2": m.lambda_l2,
-        "seed": m.seed,
-        "deterministic": True,
-        "force_col_wise": True,
-        "num_threads": 2,
-        "verbosity": -1,
-    }
-
-
 def _xy(ts: TrainingSet, role: str) -> tuple[pd.DataFrame, np.ndarray, pl.DataFrame]:
     part = ts.part(role)
     return to_model_frame(ts.builder.spec_, part), part["label"].to_numpy().astype(np.int8), part
@@ -87,7 +66,7 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, int]:
     """LightGBM on train cutoffs, early stopping and Platt calibration on the calibration cutoffs."""
     import lightgbm as lgb
 
-    from propensity._search import search_params
+    from propensity._search import lgb_params, search_params
 
     x_tr, y_tr, _ = _xy(ts, "train")
     x_ca, y_ca, _ = _xy(ts, "calibration")
@@ -100,7 +79,7 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, int]:
     dtrain = lgb.Dataset(x_tr, y_tr, categorical_feature=spec.categorical or "auto", free_raw_data=True)
     dcal = lgb.Dataset(x_ca, y_ca, reference=dtrain)
     booster = lgb.train(
-        _lgb_params(config),
+        lgb_params(config),
         dtrain,
         num_boost_round=config.model.num_boost_round,
         valid_sets=[dcal],

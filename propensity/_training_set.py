@@ -12,7 +12,7 @@ from propensity._export import CrmExport
 from propensity._features import FeatureBuilder
 from propensity._labels import SplitPlan, label_pairs, open_leads, plan_split
 
-__all__ = ["TrainingSet", "build_training_set", "history_start"]
+__all__ = ["TrainingSet", "build_training_set", "history_start", "default_plan", "labelled_pairs"]
 
 
 def history_start(export: CrmExport) -> datetime:
@@ -33,15 +33,21 @@ class TrainingSet:
     def part(self, role: str) -> pl.DataFrame:
         return self.frame.filter(pl.col("role") == role)
 
+    @classmethod
+    def stack(cls, labelled: pl.DataFrame, feats: pl.DataFrame, builder: FeatureBuilder, plan: SplitPlan) -> TrainingSet:
+        """`labelled_pairs` joined with their features (however built), in (cutoff, contact) order."""
+        frame = labelled.join(feats, on=["contact_id", "cutoff"], how="left")
+        return cls(frame.sort("cutoff", "contact_id"), builder, plan)
 
-def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> TrainingSet:
-    """Features at every planned cutoff for the contacts open then, with labels from the horizon after."""
-    if plan is None:
-        plan = plan_split(history_start(export), export.data_end, config.label, config.split)
-    builder = FeatureBuilder(config.features).fit(export, plan.train[-1])
+
+def default_plan(export: CrmExport, config: Config) -> SplitPlan:
+    """The monthly cutoffs and time-forward split of the export's recorded history (see `plan_split`)."""
+    return plan_split(history_start(export), export.data_end, config.label, config.split)
+
+
+def labelled_pairs(export: CrmExport, config: Config, plan: SplitPlan) -> pl.DataFrame:
+    """The open leads at every planned cutoff, with `label` (0/1) and `role` (train, calibration, valid)."""
     pairs = open_leads(export.contacts, export.outcomes, plan.all, config.label)
-    feats = _features(builder, export, pairs.select("contact_id", "cutoff"))
-    labelled = label_pairs(pairs, export.outcomes, config.label)
     role = (
         pl.when(pl.col("cutoff").is_in(list(plan.valid)))
         .then(pl.lit("valid"))
@@ -49,8 +55,16 @@ def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None
         .then(pl.lit("calibration"))
         .otherwise(pl.lit("train"))
     )
-    frame = labelled.with_columns(role.alias("role")).join(feats, on=["contact_id", "cutoff"], how="left")
-    return TrainingSet(frame.sort("cutoff", "contact_id"), builder, plan)
+    return label_pairs(pairs, export.outcomes, config.label).with_columns(role.alias("role"))
+
+
+def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> TrainingSet:
+    """Features at every planned cutoff for the contacts open then, with labels from the horizon after."""
+    plan = plan or default_plan(export, config)
+    builder = FeatureBuilder(config.features).fit(export, plan.train[-1])
+    labelled = labelled_pairs(export, config, plan)
+    feats = _features(builder, export, labelled.select("contact_id", "cutoff"))
+    return TrainingSet.stack(labelled, feats, builder, plan)
 
 
 def _features(builder: FeatureBuilder, export: CrmExport, pairs: pl.DataFrame) -> pl.DataFrame:

@@ -276,10 +276,10 @@ def _monitor_scoring(args: argparse.Namespace, export, loaded, run, out: Path, d
     from propensity._history import model_name_of, record_scores
     from propensity._tracking import resolve_tracking_uri, tracking_errors
 
-    label = loaded.model.metadata["label"]
     if recorded is not None:
         n, history = recorded
     else:
+        label = loaded.model.metadata["label"]
         history = _history_path(args)
         n = record_scores(history, run.scores, as_of=run.as_of, model_name=model_name_of(loaded.uri), model_version=loaded.version,
                           model_uri=loaded.uri, positive_outcomes=label["positive_outcomes"], horizon_days=label["horizon_days"])
