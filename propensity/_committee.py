@@ -104,11 +104,7 @@ def people_frame(contacts: pl.DataFrame) -> pl.DataFrame:
 
 def _person_counts(stats: WindowStats, cid: np.ndarray, spec: FeatureSpec, windows: list[int]) -> dict[str, np.ndarray]:
     """Stage 1: each person's events (all types, high-intent types) per window, decay, trend, acceleration."""
-    codes = {e: i for i, e in enumerate(spec.event_types)}
-    hi = [codes[e] for e in spec.high_intent_events if e in codes]
-    cum = stats.counts[cid].cumsum(axis=2)
-    every = cum.sum(axis=1)
-    high = cum[:, hi, :].sum(axis=1)
+    every, high = stats.every[cid], stats.high[cid]
     at = {w: i for i, w in enumerate(windows)}
     f32 = np.float32
     cols: dict[str, np.ndarray] = {}

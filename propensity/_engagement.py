@@ -50,15 +50,16 @@ def engagement(stats: WindowStats, spec: FeatureSpec, now: int, rows: NDArray[np
     (-1: a contact the export does not know, which has no events)."""
     known = rows >= 0
     r = np.where(known, rows, 0)
-    cum = stats.counts[r].cumsum(axis=2)  # cum[:, t, i]: events of type t inside windows[i]
+    cum = stats.counts[r]  # cum[:, t, i]: events of type t inside windows[i]; cum[:, t, -1]: all of them
     cum[~known] = 0
+    every = np.where(known[:, None], stats.every[r], 0)
     last = np.where(known[:, None], stats.last[r], NO_EVENT)
     first = np.where(known, stats.first[r], NO_EVENT)
     at = {w: i for i, w in enumerate(windows)}
     codes = {e: i for i, e in enumerate(spec.event_types)}
 
-    def total(w: int) -> NDArray[np.int64]:
-        return cum[:, :, at[w]].sum(axis=1)
+    def total(w: int) -> NDArray[np.int32]:
+        return every[:, at[w]]
 
     def f32(a: NDArray) -> NDArray[np.float32]:  # type: ignore[type-arg]
         return a.astype(np.float32)

@@ -59,27 +59,24 @@ class KeyIndex:
 
 @dataclass(frozen=True)
 class WindowStats:
-    """Per contact at one cutoff (arrays indexed by contact row; B = len(windows) + 1 buckets).
+    """Per contact at one cutoff (arrays indexed by contact row; W = len(windows)).
 
-    counts[c, t, b]: events of type t up to the cutoff whose age falls in bucket b: b = 0 inside
-    the shortest window, b = i inside windows[i] but not windows[i-1], b = B-1 older than all;
+    counts[c, t, i]: events of type t inside windows[i] (i < W), and up to the cutoff (i = W);
+    every[c, i] / high[c, i]: the same over all types / the high-intent types;
     last[c, t]: epoch microseconds of the last event of type t (`NO_EVENT` without one);
     first[c]: of the first event (`NO_EVENT` without one); decay / decay_hi: sum of
     0.5 ** (age in days / half-life) over all (high-intent) events; span_decay / span_decay_hi:
     the same over events younger than the span."""
 
     counts: NDArray[np.int32]
+    every: NDArray[np.int32]
+    high: NDArray[np.int32]
     last: NDArray[np.int64]
     first: NDArray[np.int64]
     decay: NDArray[np.float64]
     decay_hi: NDArray[np.float64]
     span_decay: NDArray[np.float64]
     span_decay_hi: NDArray[np.float64]
-
-    def in_window(self, i: int) -> NDArray[np.int32]:
-        """counts[c, t]: events of type t inside windows[i] (buckets 0..i)."""
-        return self.counts[:, :, : i + 1].sum(axis=2, dtype=np.int32)
-
 
 
 class EventIndex:

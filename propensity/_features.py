@@ -64,6 +64,11 @@ def _to_us(t: datetime) -> int:
     return int((t - datetime(1970, 1, 1)).total_seconds()) * 1_000_000 + t.microsecond
 
 
+def _pick(frame: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
+    """Rows `rows` of `frame`, in that order; -1 picks a row of nulls."""
+    return frame[pl.Series(np.where(rows >= 0, rows, 0), dtype=pl.UInt32).scatter(np.flatnonzero(rows < 0), None)]
+
+
 def _index_events(export: CrmExport, spec: FeatureSpec) -> tuple[KeyIndex, EventIndex]:
     keys = KeyIndex(export.contacts["contact_id"])
     return keys, EventIndex.build(export.events, keys, spec.event_types)
@@ -294,26 +299,28 @@ class FeatureBuilder:
 
         order = pairs.select("contact_id", "cutoff").with_row_index("_row")
         rows = keys.positions(order["contact_id"]).astype(np.int64)
-        accounts_of = contacts.select("contact_id", "account_id")
+        accounts_of = contacts.select("account_id")
         frames = []
         for t in cutoffs:
             now = _to_us(t)
             stats = index.window_stats(now, [w * _DAY_US for w in windows], spec.decay_half_life_days, high_intent, span_us)
             part = order.filter(pl.col("cutoff") == t)
-            part = pl.concat([part, engagement(stats, spec, now, rows[part["_row"].to_numpy()], windows)], how="horizontal")
-            part = part.join(accounts_of, on="contact_id", how="left")
+            at_t = rows[part["_row"].to_numpy()]
+            part = pl.concat([part, engagement(stats, spec, now, at_t, windows), _pick(accounts_of, at_t)], how="horizontal")
             if with_outcomes:
-                part = part.join(self._outcomes(outcomes, spec, t), on="contact_id", how="left")  # type: ignore[arg-type]
+                part = part.join(self._outcomes(outcomes, spec, t), on="contact_id", how="left", maintain_order="left")  # type: ignore[arg-type]
             if people is not None:
-                part = part.join(account_features(stats, people, outcomes, spec, t, windows), on="account_id", how="left")
+                part = part.join(account_features(stats, people, outcomes, spec, t, windows), on="account_id", how="left", maintain_order="left")
             frames.append(part.drop("account_id"))
             if on_cutoff is not None:
                 on_cutoff(t)
         feats = pl.concat(frames, how="diagonal_relaxed") if frames else order
+        if not feats["_row"].is_sorted():
+            feats = feats.sort("_row")  # back to the order of `pairs` (pairs sorted by cutoff already are)
         feats = self._fill_engagement(feats, spec)
-        feats = self._attributes(feats, export, contacts, spec)
+        feats = self._attributes(feats, export, contacts, spec, rows)
         feats = self._relative(feats, spec)
-        return feats.sort("_row").select("contact_id", "cutoff", *spec.names)
+        return feats.select("contact_id", "cutoff", *spec.names)
 
     @staticmethod
     def _prepare_outcomes(export: CrmExport, spec: FeatureSpec) -> pl.DataFrame | None:
@@ -379,7 +386,9 @@ class FeatureBuilder:
         return feats.with_columns(exprs) if exprs else feats
 
     @staticmethod
-    def _attributes(feats: pl.DataFrame, export: CrmExport, contacts: pl.DataFrame, spec: FeatureSpec) -> pl.DataFrame:
+    def _attributes(feats: pl.DataFrame, export: CrmExport, contacts: pl.DataFrame, spec: FeatureSpec, rows: np.ndarray) -> pl.DataFrame:
+        """Contact and account attributes beside `feats`, whose row i is contact row `rows[i]`
+        (-1: unknown, no attributes): categories and numbers prepared once per contact, then picked."""
         wanted_contact: dict[str, str] = {}
         wanted_account: dict[str, str] = {}
         for f in spec.features:
@@ -394,9 +403,8 @@ class FeatureBuilder:
             if col not in export.accounts.columns:
                 raise PropensityError(f"accounts: column '{col}' is in the model's feature specification but not in the export")
         people = contacts.select(
-            "contact_id",
             pl.col("account_id").alias("_account_id"),
-            "created_at",
+            pl.col("created_at").alias("_created_at"),
             "title_seniority",
             "title_department",
             *[pl.col(c).alias(n) for c, n in wanted_contact.items()],
@@ -404,14 +412,7 @@ class FeatureBuilder:
         firms = export.accounts.select(
             pl.col("account_id").alias("_account_id"), *[pl.col(c).alias(n) for c, n in wanted_account.items()]
         )
-        out = (
-            feats.drop("account_id", strict=False)
-            .join(people, on="contact_id", how="left")
-            .join(firms, on="_account_id", how="left")
-            .with_columns(
-                ((pl.col("cutoff") - pl.col("created_at")).dt.total_seconds() / 86_400).cast(pl.Float32).alias("contact_age_days")
-            )
-        )
+        attrs = people.join(firms, on="_account_id", how="left", maintain_order="left").drop("_account_id")
         casts = []
         spec_names = spec.by_name()
         for name, levels in spec.categories.items():
@@ -422,4 +423,7 @@ class FeatureBuilder:
         for f in spec.features:
             if f.kind == "numeric" and f.name != "contact_age_days":
                 casts.append(pl.col(f.name).cast(pl.Float32, strict=False))
-        return out.with_columns(casts) if casts else out
+        attrs = attrs.with_columns(casts) if casts else attrs
+        picked = _pick(attrs, rows)
+        age = ((pl.col("cutoff") - pl.col("_created_at")).dt.total_seconds() / 86_400).cast(pl.Float32)
+        return pl.concat([feats.drop("account_id", strict=False), picked], how="horizontal").with_columns(age.alias("contact_age_days"))

@@ -103,6 +103,8 @@ def window_stats(offsets, ts, etype, now, windows, n_types, half_life, hi, span_
     n = offsets.shape[0] - 1
     n_win = windows.shape[0]
     counts = np.zeros((n, n_types, n_win + 1), np.int32)
+    every = np.zeros((n, n_win + 1), np.int32)
+    high = np.zeros((n, n_win + 1), np.int32)
     last = np.full((n, n_types), _NO_EVENT, np.int64)
     first = np.full(n, _NO_EVENT, np.int64)
     decay = np.zeros(n)
@@ -134,8 +136,16 @@ def window_stats(offsets, ts, etype, now, windows, n_types, half_life, hi, span_
                 sd += w
                 if hi[t]:
                     sdh += w
+        # from "in bucket b" to "inside window b" (and, last, all events up to now); totals over types
+        for t in range(n_types):
+            for b in range(1, n_win + 1):
+                counts[c, t, b] += counts[c, t, b - 1]
+            for b in range(n_win + 1):
+                every[c, b] += counts[c, t, b]
+                if hi[t]:
+                    high[c, b] += counts[c, t, b]
         decay[c] = d
         decay_hi[c] = dh
         span_decay[c] = sd
         span_decay_hi[c] = sdh
-    return counts, last, first, decay, decay_hi, span_decay, span_decay_hi
+    return counts, every, high, last, first, decay, decay_hi, span_decay, span_decay_hi

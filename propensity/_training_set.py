@@ -35,9 +35,16 @@ class TrainingSet:
 
     @classmethod
     def stack(cls, labelled: pl.DataFrame, feats: pl.DataFrame, builder: FeatureBuilder, plan: SplitPlan) -> TrainingSet:
-        """`labelled_pairs` joined with their features (however built), in (cutoff, contact) order."""
-        frame = labelled.join(feats, on=["contact_id", "cutoff"], how="left")
-        return cls(frame.sort("cutoff", "contact_id"), builder, plan)
+        """`labelled_pairs` with their features (however built), in (cutoff, contact) order.
+
+        Features built for the sorted pairs (as `build_training_set` does) are put beside them as
+        they are; features in another order are joined."""
+        labelled = labelled.sort("cutoff", "contact_id")
+        if feats.select("contact_id", "cutoff").equals(labelled.select("contact_id", "cutoff")):
+            frame = pl.concat([labelled, feats.drop("contact_id", "cutoff")], how="horizontal")
+        else:
+            frame = labelled.join(feats, on=["contact_id", "cutoff"], how="left", maintain_order="left")
+        return cls(frame, builder, plan)
 
 
 def default_plan(export: CrmExport, config: Config) -> SplitPlan:
@@ -62,7 +69,7 @@ def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None
     """Features at every planned cutoff for the contacts open then, with labels from the horizon after."""
     plan = plan or default_plan(export, config)
     builder = FeatureBuilder(config.features).fit(export, plan.train[-1])
-    labelled = labelled_pairs(export, config, plan)
+    labelled = labelled_pairs(export, config, plan).sort("cutoff", "contact_id")
     feats = _features(builder, export, labelled.select("contact_id", "cutoff"))
     return TrainingSet.stack(labelled, feats, builder, plan)
 

@@ -58,16 +58,16 @@ def test_window_stats_put_each_event_in_its_window_and_never_see_the_future() ->
     )
     index = EventIndex.build(events, KeyIndex(pl.Series(["C1", "C2"])), ("open", "visit"))
     stats = index.window_stats(_us(NOW), [7 * DAY, 30 * DAY, 90 * DAY], 14.0, high_intent=[1], span_us=30 * DAY)
-    # buckets: (0, 7d), [7d, 30d), [30d, 90d), older
-    assert stats.counts[0].tolist() == [[1, 2, 1, 1], [1, 0, 0, 0]]
-    assert stats.in_window(1)[0].tolist() == [3, 1]
+    # inside 7, 30 and 90 days, and up to NOW
+    assert stats.counts[0].tolist() == [[1, 3, 4, 5], [1, 1, 1, 1]]
+    assert stats.every[0].tolist() == [2, 4, 5, 6] and stats.high[0].tolist() == [1, 1, 1, 1]
     assert (_us(NOW) - stats.last[0, 0]) // DAY == 1 and (_us(NOW) - stats.last[0, 1]) // DAY == 2
     assert (_us(NOW) - stats.first[0]) // DAY == 400
     assert stats.decay[0] == pytest.approx(sum(0.5 ** (a / 14) for a in [*ages, 2]), rel=1e-12)
     assert stats.decay_hi[0] == pytest.approx(0.5 ** (2 / 14), rel=1e-12)
     assert stats.span_decay[0] == pytest.approx(sum(0.5 ** (a / 14) for a in [1, 7, 10, 2]), rel=1e-12)
     # C2 has no events: zero counts, no last or first event
-    assert stats.counts[1].sum() == 0 and stats.last[1].tolist() == [NO_EVENT, NO_EVENT] and stats.first[1] == NO_EVENT
+    assert stats.counts[1].sum() == 0 and stats.every[1].sum() == 0 and stats.last[1].tolist() == [NO_EVENT, NO_EVENT] and stats.first[1] == NO_EVENT
 
 
 def _plain_polars_engagement(events: pl.DataFrame, types: tuple[str, ...], windows: list[int], now: datetime, half_life: float) -> pl.DataFrame:
