@@ -39,15 +39,40 @@ def _build(a, b):  # type: ignore[no-untyped-def]
     return ka, kb, rows, True
 
 
+def _readonly(*arrays: np.ndarray) -> list[np.ndarray]:
+    """Read-only views: numba compiles (and caches) one version per writeable flag, and arrays
+    from polars come either way; one flag, one compiled version."""
+    views = []
+    for a in arrays:
+        v = a.view()
+        v.flags.writeable = False
+        views.append(v)
+    return views
+
+
 def build_table(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """An open-addressing table from the hash pairs (a[i], b[i]) to i; None if two pairs are equal."""
-    ka, kb, rows, ok = _build(a, b)
+    ka, kb, rows, ok = _build(*_readonly(a, b))
     return (ka, kb, rows) if ok else None
 
 
+def lookup(ka: np.ndarray, kb: np.ndarray, rows: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The row of each hash pair (a[i], b[i]) in the table (`build_table`), -1 when absent."""
+    return _lookup(*_readonly(ka, kb, rows, a, b))
+
+
+def group_by_contact(cid: np.ndarray, etype: np.ndarray, ts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events of known contacts and types, contact by contact and oldest first: (offsets, ts, etype)."""
+    return _group(*_readonly(cid.astype(np.int32, copy=False), etype.astype(np.int16, copy=False), ts.astype(np.int64, copy=False)), n)
+
+
+def window_stats(offsets, ts, etype, now, windows, n_types, half_life, hi, span_lo):  # type: ignore[no-untyped-def]
+    """One cutoff's scan (see `_event_index.WindowStats`): every contact's events up to `now`."""
+    return _window_stats(*_readonly(offsets, ts, etype), int(now), *_readonly(windows), int(n_types), float(half_life), *_readonly(hi), int(span_lo))
+
+
 @nb.njit(cache=True, nogil=True, parallel=True)
-def lookup(ka, kb, rows, a, b):  # type: ignore[no-untyped-def]
-    """The row of each hash pair (a[i], b[i]) in the table, -1 when absent."""
+def _lookup(ka, kb, rows, a, b):  # type: ignore[no-untyped-def]
     mask = np.uint64(ka.shape[0] - 1)
     out = np.empty(a.shape[0], np.int32)
     for i in prange(a.shape[0]):
@@ -63,8 +88,7 @@ def lookup(ka, kb, rows, a, b):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def group_by_contact(cid, etype, ts, n):  # type: ignore[no-untyped-def]
-    """Events of known contacts and types, contact by contact and oldest first: (offsets, ts, etype)."""
+def _group(cid, etype, ts, n):  # type: ignore[no-untyped-def]
     offsets = np.zeros(n + 1, np.int64)
     for i in range(cid.shape[0]):
         if cid[i] >= 0 and etype[i] >= 0:
@@ -98,8 +122,7 @@ def group_by_contact(cid, etype, ts, n):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def window_stats(offsets, ts, etype, now, windows, n_types, half_life, hi, span_lo):  # type: ignore[no-untyped-def]
-    """One cutoff's scan (see `WindowStats`): every contact's events up to `now`, in parallel."""
+def _window_stats(offsets, ts, etype, now, windows, n_types, half_life, hi, span_lo):  # type: ignore[no-untyped-def]
     n = offsets.shape[0] - 1
     n_win = windows.shape[0]
     counts = np.zeros((n, n_types, n_win + 1), np.int32)
