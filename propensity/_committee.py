@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from propensity._event_index import DAY_US, epoch_us
 from propensity._titles import SENIORITY_RANK
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SENIORITY_BANDS", "NOT_A_DEPARTMENT", "people_frame", "account_features", "decay_span_days", "account_source"]
 
-_DAY_US = 86_400_000_000
 _SENIOR_RANK = 4  # director, head and above
 _DECAY_SPAN = 8  # half-lives after which an event's weight (0.4 %) is dropped from account sums
 SENIORITY_BANDS: dict[str, tuple[str, ...]] = {
@@ -76,10 +76,9 @@ def account_windows(spec: FeatureSpec) -> set[int]:
 
 
 def decay_span_days(spec: FeatureSpec) -> float:
-    """How far back account sums look: the longest window, twice the trend, 8 half-lives."""
-    trend_w, accel = _trend_and_accel(spec)
+    """How far back account sums look: the longest window (twice the trend's included), 8 half-lives."""
     half_life = max(float(spec.decay_half_life_days), 1e-6)
-    return max([*account_windows(spec), 2 * (trend_w or 0), spec.trend_days if accel else 0, _DECAY_SPAN * half_life])
+    return max([*account_windows(spec), _DECAY_SPAN * half_life])
 
 
 def people_frame(contacts: pl.DataFrame) -> pl.DataFrame:
@@ -168,7 +167,7 @@ def account_features(
     stats: WindowStats, people: pl.DataFrame, outcomes: pl.DataFrame | None, spec: FeatureSpec, t: datetime, windows: list[int]
 ) -> pl.DataFrame:
     """One row per account with a person known at `t`: the account features and share helpers."""
-    now = int((t - datetime(1970, 1, 1)).total_seconds()) * 1_000_000 + t.microsecond
+    now = epoch_us(t)
     known = people.filter(pl.col("created_at") <= t)
     engaged = known.with_columns(
         pl.Series(n, a) for n, a in _person_counts(stats, known["_cid"].to_numpy(), spec, windows).items()
@@ -194,7 +193,7 @@ def _account_outcomes(
     outcomes: pl.DataFrame, people: pl.DataFrame, wanted: list[FeatureDef], sources: dict[str, str], now: int
 ) -> pl.DataFrame:
     """Colleagues' outcomes known at `now`: how many had one, and days since the latest."""
-    age = ((now - pl.col("ts")) / _DAY_US).cast(pl.Float32)
+    age = ((now - pl.col("ts")) / DAY_US).cast(pl.Float32)
     exprs = []
     for f in wanted:
         src = sources[f.name]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from propensity._event_index import NO_EVENT
+from propensity._event_index import DAY_US, NO_EVENT
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -21,16 +21,15 @@ if TYPE_CHECKING:
     from propensity._event_index import WindowStats
     from propensity._feature_spec import FeatureSpec
 
-__all__ = ["scan_windows", "engagement", "DAY_US"]
-
-DAY_US = 86_400_000_000
+__all__ = ["scan_windows", "engagement", "days_since"]
 
 
 def scan_windows(spec: FeatureSpec, extra: set[int] | None = None) -> list[int]:
-    """Every window (days) a feature of `spec` counts events in, shortest first."""
+    """Every window (days) the contact's own features count events in, and `extra` (the account
+    features' windows), shortest first."""
     days: set[int] = set(extra or ())
     for f in spec.features:
-        if f.kind in ("count", "distinct", "share", "seniority_share", "account") and f.window:
+        if f.kind in ("count", "distinct", "share", "seniority_share") and f.window:
             days.add(f.window)
         if f.kind == "trend" and f.window:
             days |= {f.window, 2 * f.window}

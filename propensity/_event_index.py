@@ -14,6 +14,7 @@ ids ever share both hashes, `KeyIndex` says so instead of guessing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,10 +23,16 @@ import polars as pl
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["KeyIndex", "EventIndex", "WindowStats", "NO_EVENT"]
+__all__ = ["KeyIndex", "EventIndex", "WindowStats", "NO_EVENT", "DAY_US", "epoch_us"]
 
 _SEEDS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)
 NO_EVENT = np.iinfo(np.int64).min  # "no event" in the last and first arrays
+DAY_US = 86_400_000_000  # a day in microseconds, the unit of every timestamp here
+
+
+def epoch_us(t: datetime) -> int:
+    """A naive UTC datetime as epoch microseconds (what `occurred_at.dt.epoch("us")` gives)."""
+    return int((t - datetime(1970, 1, 1)).total_seconds()) * 1_000_000 + t.microsecond
 
 
 def _hashes(values: pl.Series) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
@@ -96,10 +103,6 @@ class EventIndex:
         ts = events["occurred_at"].dt.epoch("us").to_numpy()
         offsets, ts_sorted, et_sorted = _kernels.group_by_contact(cid, etype, ts, contacts.size)
         return cls(offsets, ts_sorted, et_sorted, len(event_types))
-
-    @property
-    def n_contacts(self) -> int:
-        return len(self.offsets) - 1
 
     def window_stats(
         self, now: int, windows_us: list[int], half_life_days: float, high_intent: list[int], span_us: int

@@ -40,7 +40,7 @@ from propensity._committee import (
 from propensity._config import FeatureConfig
 from propensity._engagement import engagement, scan_windows
 from propensity._errors import PropensityError
-from propensity._event_index import EventIndex, KeyIndex
+from propensity._event_index import DAY_US, EventIndex, KeyIndex, epoch_us
 from propensity._export import CrmExport
 from propensity._feature_spec import FeatureDef, FeatureSpec, event_label
 from propensity._titles import SENIORITY_RANK, parse_titles
@@ -49,7 +49,6 @@ __all__ = ["FeatureBuilder", "sanitize", "SENIORITY_BANDS"]
 
 log = logging.getLogger("propensity")
 
-_DAY_US = 86_400_000_000
 _CONTACT_FIXED = ("contact_id", "account_id", "created_at", "job_title")
 _MIN_OUTCOME_COUNT = 5
 
@@ -58,10 +57,6 @@ def sanitize(name: str) -> str:
     """A column name safe for LightGBM and readable in a table."""
     out = re.sub(r"[^0-9a-zA-Z]+", "_", name.strip().lower()).strip("_")
     return out or "col"
-
-
-def _to_us(t: datetime) -> int:
-    return int((t - datetime(1970, 1, 1)).total_seconds()) * 1_000_000 + t.microsecond
 
 
 def _pick(frame: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
@@ -295,15 +290,15 @@ class FeatureBuilder:
         windows = scan_windows(spec, account_windows(spec) if with_accounts else set())
         codes = {e: i for i, e in enumerate(spec.event_types)}
         high_intent = [codes[e] for e in spec.high_intent_events if e in codes]
-        span_us = int(decay_span_days(spec) * _DAY_US) if with_accounts else 0
+        span_us = int(decay_span_days(spec) * DAY_US) if with_accounts else 0
 
         order = pairs.select("contact_id", "cutoff").with_row_index("_row")
         rows = keys.positions(order["contact_id"]).astype(np.int64)
         accounts_of = contacts.select("account_id")
         frames = []
         for t in cutoffs:
-            now = _to_us(t)
-            stats = index.window_stats(now, [w * _DAY_US for w in windows], spec.decay_half_life_days, high_intent, span_us)
+            now = epoch_us(t)
+            stats = index.window_stats(now, [w * DAY_US for w in windows], spec.decay_half_life_days, high_intent, span_us)
             part = order.filter(pl.col("cutoff") == t)
             at_t = rows[part["_row"].to_numpy()]
             part = pl.concat([part, engagement(stats, spec, now, at_t, windows), _pick(accounts_of, at_t)], how="horizontal")
@@ -317,7 +312,6 @@ class FeatureBuilder:
         feats = pl.concat(frames, how="diagonal_relaxed") if frames else order
         if not feats["_row"].is_sorted():
             feats = feats.sort("_row")  # back to the order of `pairs` (pairs sorted by cutoff already are)
-        feats = self._fill_engagement(feats, spec)
         feats = self._attributes(feats, export, contacts, spec, rows)
         feats = self._relative(feats, spec)
         return feats.select("contact_id", "cutoff", *spec.names)
@@ -338,27 +332,12 @@ class FeatureBuilder:
 
     @staticmethod
     def _outcomes(outcomes: pl.DataFrame, spec: FeatureSpec, t: datetime) -> pl.DataFrame:
-        now = _to_us(t)
-        age = ((now - pl.col("ts")) / _DAY_US).cast(pl.Float32)
+        now = epoch_us(t)
+        age = ((now - pl.col("ts")) / DAY_US).cast(pl.Float32)
         exprs = [
             age.filter(pl.col("outcome") == f.event_type).min().alias(f.name) for f in spec.features if f.kind == "outcome"
         ]
         return outcomes.filter(pl.col("ts") <= now).group_by("contact_id").agg(exprs)
-
-    @staticmethod
-    def _fill_engagement(feats: pl.DataFrame, spec: FeatureSpec) -> pl.DataFrame:
-        fills = []
-        for f in spec.features:
-            if f.kind in ("count", "trend", "distinct", "accel", "decay", "flag"):
-                if f.name not in feats.columns:
-                    fills.append(pl.lit(0.0, dtype=pl.Float32).alias(f.name))
-                else:
-                    fills.append(pl.col(f.name).fill_null(0.0))
-            elif f.kind in ("recency", "age", "outcome") and f.name not in feats.columns:
-                fills.append(pl.lit(None, dtype=pl.Float32).alias(f.name))
-            elif f.kind == "account" and f.name not in feats.columns:
-                fills.append(pl.lit(None, dtype=pl.Float32).alias(f.name))
-        return feats.with_columns(fills) if fills else feats
 
     @staticmethod
     def _relative(feats: pl.DataFrame, spec: FeatureSpec) -> pl.DataFrame:
@@ -380,6 +359,7 @@ class FeatureBuilder:
             elif f.kind == "lag":
                 # days from entering the CRM to the first recorded activity (unknown without activity)
                 exprs.append((pl.col("contact_age_days") - pl.col("_first_event_age")).cast(pl.Float32).alias(f.name))
+        # a feature no family built (no outcomes table, no accounts, no pairs at all) is missing
         for name in spec.names:
             if name not in feats.columns and not any(e.meta.output_name() == name for e in exprs):
                 exprs.append(pl.lit(None, dtype=pl.Float32).alias(name))

@@ -11,10 +11,9 @@ import numba as nb
 import numpy as np
 from numba import prange
 
-__all__ = ["build_table", "lookup", "group_by_contact", "window_stats"]
+from propensity._event_index import DAY_US, NO_EVENT
 
-_DAY_US = 86_400_000_000
-_NO_EVENT = np.iinfo(np.int64).min
+__all__ = ["build_table", "lookup", "group_by_contact", "window_stats"]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -128,8 +127,8 @@ def _window_stats(offsets, ts, etype, now, windows, n_types, half_life, hi, span
     counts = np.zeros((n, n_types, n_win + 1), np.int32)
     every = np.zeros((n, n_win + 1), np.int32)
     high = np.zeros((n, n_win + 1), np.int32)
-    last = np.full((n, n_types), _NO_EVENT, np.int64)
-    first = np.full(n, _NO_EVENT, np.int64)
+    last = np.full((n, n_types), NO_EVENT, np.int64)
+    first = np.full(n, NO_EVENT, np.int64)
     decay = np.zeros(n)
     decay_hi = np.zeros(n)
     span_decay = np.zeros(n)
@@ -151,7 +150,7 @@ def _window_stats(offsets, ts, etype, now, windows, n_types, half_life, hi, span
                 b += 1
             counts[c, t, b] += 1
             last[c, t] = ts[i]
-            w = 0.5 ** ((age / _DAY_US) / half_life)
+            w = 0.5 ** ((age / DAY_US) / half_life)
             d += w
             if hi[t]:
                 dh += w
