@@ -134,7 +134,7 @@ def _header(r: Any) -> str:
 
 
 def _model_card(r: Any) -> str:
-    from propensity._report_html import _e, _pct
+    from propensity._report_html import _pct, model_card_section
 
     c, f = r.card, r.card["flat"]
     n = f["counts"]
@@ -152,15 +152,7 @@ def _model_card(r: Any) -> str:
         ("run_id", "MLflow run", r.run_id, None),
         ("data_fingerprint", "Data fingerprint", str(c.get("data_fingerprint") or "n/a")[:16], None),
     ]
-    rows = "".join(
-        f'<dt>{_e(title)}</dt><dd data-card="{key}"' + (f' data-value="{_e(value)}"' if value is not None else "") + f">{_e(text)}</dd>"
-        for key, title, text, value in items
-    )
-    return (
-        '<section id="model-card"><h2>Model card</h2>'
-        '<p class="lead">What the model predicts, what it learned from, and which version this is.</p>'
-        f'<dl class="card">{rows}</dl></section>'
-    )
+    return model_card_section(items)
 
 
 def _comparison(r: Any) -> str:

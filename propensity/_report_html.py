@@ -20,7 +20,7 @@ from propensity._report_data import GRADES, Report
 if TYPE_CHECKING:
     from propensity._svg import Series
 
-__all__ = ["render_report", "write_report", "check_report_path", "gains_chart", "calibration_chart", "SECTION_IDS", "GRADE_COLORS"]
+__all__ = ["render_report", "write_report", "check_report_path", "gains_chart", "calibration_chart", "model_card_section", "SECTION_IDS", "GRADE_COLORS"]
 
 SECTION_IDS = ("model-card", "model-vs-points", "drivers", "dependence", "score-distribution", "tier-migration", "drift")
 GRADE_COLORS = {"A": "#15803d", "B": "#65a30d", "C": "#d97706", "D": "#9ca3af"}
@@ -192,6 +192,12 @@ def _model_card(r: Report) -> str:
         ("features", "Inputs", f"{c['features']} features in {c['fields']} business fields; {c.get('best_iteration')} trees", None),
         ("data_fingerprint", "Data fingerprint", str(c.get("data_fingerprint") or "n/a")[:16], None),
     ]
+    return model_card_section(items)
+
+
+def model_card_section(items: list[tuple[str, str, str, Any]]) -> str:
+    """The model card from (key, title, text, value) items: `data-card` names each entry and
+    `data-value` carries its number for tests and tools."""
     rows = "".join(
         f'<dt>{_e(title)}</dt><dd data-card="{key}"' + (f' data-value="{_e(value)}"' if value is not None else "") + f">{_e(text)}</dd>"
         for key, title, text, value in items
