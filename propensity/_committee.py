@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from propensity._engagement import acceleration
 from propensity._event_index import DAY_US, epoch_us
 from propensity._titles import SENIORITY_RANK
 
@@ -117,9 +118,7 @@ def _person_counts(stats: WindowStats, cid: np.ndarray, spec: FeatureSpec, windo
         cols["_trend_recent"] = every[:, at[trend_w]].astype(f32)
         cols["_trend_before"] = (every[:, at[2 * trend_w]] - every[:, at[trend_w]]).astype(f32)
     if accel:
-        trend = spec.trend_days
-        rest = (every[:, at[trend]] - every[:, at[accel]]).astype(f32)
-        cols["_accel"] = every[:, at[accel]].astype(f32) - rest * f32(accel / (trend - accel))
+        cols["_accel"] = acceleration(every[:, at[accel]], every[:, at[spec.trend_days]], accel, spec.trend_days)
     return cols
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from propensity._event_index import WindowStats
     from propensity._feature_spec import FeatureSpec
 
-__all__ = ["scan_windows", "engagement", "days_since"]
+__all__ = ["scan_windows", "engagement", "days_since", "trend", "acceleration"]
 
 
 def scan_windows(spec: FeatureSpec, extra: set[int] | None = None) -> list[int]:
@@ -42,6 +42,17 @@ def days_since(now: int, ts: NDArray[np.int64]) -> NDArray[np.float32]:
     """Days from `ts` (epoch µs) to `now` as float32, NaN where there was no event."""
     none = ts == NO_EVENT
     return np.where(none, np.nan, (now - np.where(none, now, ts)) / DAY_US).astype(np.float32)
+
+
+def trend(recent: NDArray, earlier: NDArray) -> NDArray[np.float32]:  # type: ignore[type-arg]
+    """Events in the last window minus those in the window before (counts inside 1x and 2x the window)."""
+    return recent.astype(np.float32) - (earlier - recent).astype(np.float32)
+
+
+def acceleration(recent: NDArray, in_trend: NDArray, short: int, trend_days: int) -> NDArray[np.float32]:  # type: ignore[type-arg]
+    """Events in the last `short` days minus the same span's share of the rest of the trend window."""
+    rest = (in_trend - recent).astype(np.float32)
+    return recent.astype(np.float32) - rest * np.float32(short / (trend_days - short))
 
 
 def engagement(stats: WindowStats, spec: FeatureSpec, now: int, rows: NDArray[np.int64], windows: list[int]) -> pl.DataFrame:
@@ -75,10 +86,10 @@ def engagement(stats: WindowStats, spec: FeatureSpec, now: int, rows: NDArray[np
             out[f.name] = days_since(now, first)
         elif f.kind == "trend":
             w = f.window or 0
-            out[f.name] = f32(total(w)) - f32(total(2 * w) - total(w))
+            out[f.name] = trend(total(w), total(2 * w))
         elif f.kind == "accel":
-            short, trend = f.window or 0, spec.trend_days
-            out[f.name] = f32(total(short)) - f32(total(trend) - total(short)) * np.float32(short / (trend - short))
+            short = f.window or 0
+            out[f.name] = acceleration(total(short), total(spec.trend_days), short, spec.trend_days)
         elif f.kind == "distinct":
             out[f.name] = f32((cum[:, :, at[f.window]] > 0).sum(axis=1))  # type: ignore[index]
         elif f.kind == "decay":
