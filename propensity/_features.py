@@ -344,6 +344,9 @@ class FeatureBuilder:
         """The contact against its account: share of the account's events and of the engaged seniority."""
         exprs = []
         for f in spec.features:
+            needs = {"share": f"_acct_n{f.window}", "seniority_share": f"_acct_weight{f.window}", "lag": "_first_event_age"}.get(f.kind)
+            if needs is not None and needs not in feats.columns:
+                continue  # not built (no pairs at all): the feature is missing, below
             if f.kind == "share":
                 own, total = pl.col(f"_own_{f.window}d").fill_null(0.0), pl.col(f"_acct_n{f.window}")
                 exprs.append(

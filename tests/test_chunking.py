@@ -79,3 +79,22 @@ def test_streamed_scoring_refuses_a_bad_event_row_naming_it(case: ScoringCase, t
 def test_chunk_size_below_one_is_refused(case: ScoringCase, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--chunk-size must be at least 1, got 0"):
         score_folder(case.folder, case.model, tmp_path / "scores.csv", model_version="7", chunk_size=0)
+
+
+def test_an_export_without_open_leads_scores_nothing_and_fails_nothing(case: ScoringCase, tmp_path: Path) -> None:
+    # every contact had an opportunity in 2020: nobody is an open lead at any later as-of date
+    import shutil
+
+    folder = tmp_path / "crm"
+    shutil.copytree(case.folder, folder)
+    won = case.export.contacts.select(
+        "contact_id", pl.lit(datetime(2020, 1, 1)).alias("occurred_at"), pl.lit("opportunity").alias("outcome")
+    )
+    outcomes = pl.read_parquet(folder / "outcomes.parquet")
+    pl.concat([outcomes, won.cast(outcomes.schema)]).write_parquet(folder / "outcomes.parquet")  # type: ignore[arg-type]
+    whole = score_leads(read_export(folder, created_at_required=False), case.model, model_version="7")
+    assert whole.scores.height == 0 and whole.rejects.height == 0
+    out = tmp_path / "scores.csv"
+    run = score_folder(folder, case.model, out, model_version="7", chunk_size=300)
+    assert (run.open_leads, run.scored, run.rejected) == (0, 0, 0)
+    assert pl.read_csv(out).columns == whole.scores.columns and pl.read_csv(out).height == 0

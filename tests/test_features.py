@@ -124,3 +124,11 @@ def test_transform_keeps_the_order_of_the_pairs_across_cutoffs(tiny_export) -> N
 def test_unfitted_builder_refuses_to_transform(tiny_export) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(RuntimeError, match="not fitted"):
         FeatureBuilder().transform(tiny_export, pl.DataFrame({"contact_id": ["C1"], "cutoff": [T]}))
+
+
+def test_no_pairs_give_an_empty_table_with_every_feature(tiny_export) -> None:  # type: ignore[no-untyped-def]
+    builder = FeatureBuilder(CFG).fit(tiny_export, T)
+    none = pl.DataFrame(schema={"contact_id": pl.String, "cutoff": pl.Datetime("us")})
+    feats = builder.transform(tiny_export, none)
+    assert feats.height == 0
+    assert feats.columns == ["contact_id", "cutoff", *builder.spec_.names]
