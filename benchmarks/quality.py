@@ -75,7 +75,7 @@ def one_run(n_contacts: int, seed: int) -> dict[str, Any]:
     result = train(export, config, tracking_uri=None, training_set=ts)
     t_train = time.perf_counter() - t1
 
-    valid = ts.part("valid")
+    valid = ts.judged()
     learned = valid.select("contact_id", "cutoff").with_columns(
         pl.Series("learned_points", result.scorecard.score(valid), dtype=pl.Float64)
     )
@@ -95,7 +95,7 @@ def one_run(n_contacts: int, seed: int) -> dict[str, Any]:
         "seed": seed,
         "leads": joined.height,
         "positives": int(y.sum()),
-        "valid_cutoffs": ", ".join(f"{t:%Y-%m-%d}" for t in result.plan.valid),
+        "valid_cutoffs": ", ".join(f"{t:%Y-%m-%d}" for t in result.plan.judged),
         "mean_score": float(joined["score"].mean()),
         "mean_oracle": float(joined["p_oracle"].mean()),
         "observed_rate": float(y.mean()),

@@ -62,23 +62,30 @@ class FeatureConfig:
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """Monthly cutoffs and the time-forward split.
+    """Monthly cutoffs and the rolling-origin backtest.
 
-    Validation takes the latest `valid_cutoffs` cutoffs whose horizon has fully passed. Calibration
-    takes the `calibration_cutoffs` before them whose horizon ends before validation starts, and
-    training the cutoffs whose horizon ends before calibration starts: no label window overlaps
-    the period it is judged on.
+    A cutoff is matured when its whole label window has passed by the end of the export; the first
+    one comes after `min_history_days` of recorded history and at most the newest
+    `max_train_cutoffs` are used. The served model is fitted on every one of them. The figures come
+    from `backtest_folds` forward folds: each is judged on one of the newest matured cutoffs and
+    fitted on every cutoff whose label window closed before it (an expanding window).
     """
 
     min_history_days: int = 60
-    max_train_cutoffs: int = 12
-    calibration_cutoffs: int = 2
-    valid_cutoffs: int = 2
+    max_train_cutoffs: int = 24
+    backtest_folds: int = 4
+
+
+# settings that were replaced: a file that still names one gets one line saying what replaced it
+_REPLACED = {
+    ("split", "calibration_cutoffs"): "split.backtest_folds (calibration is fitted on the backtest's out-of-time predictions)",
+    ("split", "valid_cutoffs"): "split.backtest_folds (every figure comes from the rolling-origin backtest)",
+}
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """LightGBM settings; early stopping runs on the calibration cutoffs."""
+    """LightGBM settings; the backtest's early stopping decides the number of trees of the served model."""
 
     learning_rate: float = 0.05
     num_leaves: int = 15
@@ -128,32 +135,37 @@ class GradeConfig:
 
 @dataclass(frozen=True)
 class GateConfig:
-    """When `propensity retrain` puts a challenger into service (all on the same latest holdout).
+    """When a model goes into service (`propensity retrain`, and `propensity train`'s champion alias).
 
-    Against the champion: PR AUC and top-10% capture may be at most `pr_auc_margin` and
-    `capture_margin` below the champion's (absolute). Every challenger, the first one included,
-    must also clear the floors: ROC AUC >= `min_roc_auc`, ROC AUC at least `min_auc_z` standard
-    errors above chance (0.5), PR AUC at least `min_pr_lift` times the holdout's positive rate, and
-    ECE <= `max_ece`. A holdout with fewer than `min_holdout_positives` positive leads cannot judge
-    a model: the retrain is refused.
+    Every model, the first one included, must beat the hand-tuned points on the backtest's leads:
+    ROC AUC by at least `points_auc_margin` and top-10% capture by at least `points_capture_margin`
+    (absolute), be calibrated (ECE <= `max_ece`) and clear the floors, safety nets against a model
+    that learned noise: ROC AUC >= `min_roc_auc`, at least `min_auc_z` standard errors above chance,
+    PR AUC at least `min_pr_lift` times the positive rate. Against a champion, PR AUC and top-10%
+    capture may be at most `pr_auc_margin` and `capture_margin` below the champion's (absolute), on
+    leads neither model was fitted on. Judged leads with fewer than `min_holdout_positives` positives
+    cannot judge a model: the retrain is refused.
     """
 
     pr_auc_margin: float = 0.02
     capture_margin: float = 0.05
+    points_auc_margin: float = 0.02
+    points_capture_margin: float = 0.0
     max_ece: float = 0.02
     min_roc_auc: float = 0.60
     min_auc_z: float = 2.0
-    min_pr_lift: float = 3.0
+    min_pr_lift: float = 1.5
     min_holdout_positives: int = 10
 
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """A small, seeded hyperparameter search (optuna) on time-forward folds, within a wall-clock budget.
+    """A small, seeded hyperparameter search (optuna) on the newest `folds` backtest folds, within a
+    wall-clock budget.
 
     Trial 0 is the [model] settings themselves, so the search can only replace them with settings that
-    did better on the folds. `trials = 0` (or 1), or fewer than `min_positives` positive training
-    leads, trains the [model] settings as they are.
+    did better on the folds. `trials = 0` (or 1), or fewer than `min_positives` positive leads in the
+    first searched fold's training cutoffs, trains the [model] settings as they are.
     """
 
     trials: int = 8
@@ -165,7 +177,7 @@ class SearchConfig:
 
 @dataclass(frozen=True)
 class PreflightConfig:
-    """Minimum data to learn from: positive and negative leads in the training window.
+    """Minimum data to learn from: positive and negative open leads over every matured cutoff.
 
     Fewer than `min_positives` / `min_negatives` refuses to train (exit code 2, with the counts);
     fewer than `warn_positives` / `warn_negatives` trains but warns that the model will be unstable.
@@ -232,8 +244,11 @@ _SECTIONS: dict[str, type] = {
 
 def _section(cls: type, values: dict[str, Any], where: str) -> Any:
     known = {f.name: f for f in fields(cls)}
+    section = next((name for name, c in _SECTIONS.items() if c is cls), "")
     out: dict[str, Any] = {}
     for key, value in values.items():
+        if (section, key) in _REPLACED:
+            raise UsageError(f"{where}: '{key}' is no longer a setting: use {_REPLACED[section, key]}")
         if key not in known:
             raise UsageError(f"{where}: unknown setting '{key}' (known: {', '.join(sorted(known))})")
         default = getattr(cls(), key)
@@ -266,11 +281,16 @@ def _validate(config: Config) -> None:
         raise UsageError(f"leakage.threshold must be above 0.5 and at most 1, got {config.leakage.threshold}")
     if config.scorecard.points_per_doubling <= 0 or config.scorecard.max_bands < 2:
         raise UsageError(f"scorecard.points_per_doubling must be > 0 and scorecard.max_bands >= 2, got {config.scorecard}")
-    if config.split.valid_cutoffs < 1 or config.split.calibration_cutoffs < 1:
-        raise UsageError("split.valid_cutoffs and split.calibration_cutoffs must be >= 1")
+    if config.split.backtest_folds < 1 or config.split.max_train_cutoffs < 2 or config.split.min_history_days < 0:
+        raise UsageError(
+            "split.backtest_folds must be >= 1, split.max_train_cutoffs >= 2 and split.min_history_days >= 0, "
+            f"got {config.split}"
+        )
     gate = config.gate
-    if min(gate.pr_auc_margin, gate.capture_margin, gate.max_ece, gate.min_auc_z, gate.min_pr_lift) < 0:
-        raise UsageError(f"gate margins, max_ece, min_auc_z and min_pr_lift must be >= 0, got {gate}")
+    if min(gate.pr_auc_margin, gate.capture_margin, gate.max_ece, gate.min_auc_z, gate.min_pr_lift) < 0 or not (
+        -1 <= gate.points_auc_margin <= 1 and -1 <= gate.points_capture_margin <= 1
+    ):
+        raise UsageError(f"gate margins, max_ece, min_auc_z and min_pr_lift must be >= 0 (points margins between -1 and 1), got {gate}")
     if not 0.5 <= gate.min_roc_auc <= 1:
         raise UsageError(f"gate.min_roc_auc must be between 0.5 and 1, got {gate.min_roc_auc}")
 

@@ -85,7 +85,7 @@ def guard_training_set(ts: TrainingSet, config: Config) -> GuardResult:
     unknown = sorted(k for k in keep if k not in names and k not in set(sources.values()) and k not in {s.split(".")[-1] for s in sources.values()})
     if unknown:
         raise PropensityError(f"[leakage] keep: no feature or column named {', '.join(repr(k) for k in unknown)}")
-    rows = _sample(ts.part("train"), config.model.seed)
+    rows = _sample(ts.frame, config.model.seed)
     y = rows["label"].to_numpy().astype(np.int64)
     frame = to_model_frame(spec, rows)
     verdicts = find_leaks(frame, y, threshold=config.leakage.threshold, keep=keep_features, columns=spec.names)

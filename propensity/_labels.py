@@ -7,7 +7,7 @@ at or before t. It is positive when a positive outcome occurs in (t, t + horizon
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -15,7 +15,7 @@ import polars as pl
 from propensity._config import LabelConfig, SplitConfig
 from propensity._errors import PropensityError
 
-__all__ = ["month_starts", "SplitPlan", "plan_split", "open_leads", "label_pairs", "converted_before"]
+__all__ = ["month_starts", "Fold", "SplitPlan", "matured_cutoffs", "plan_split", "open_leads", "label_pairs", "converted_before"]
 
 
 def month_starts(first: datetime, last: datetime) -> list[datetime]:
@@ -35,50 +35,80 @@ def month_starts(first: datetime, last: datetime) -> list[datetime]:
 
 
 @dataclass(frozen=True)
-class SplitPlan:
-    """Which cutoffs train, calibrate (and early-stop) and validate; all strictly forward in time."""
+class Fold:
+    """One forward fold of the rolling-origin backtest: fitted on `fit`, judged on `judged`.
 
-    train: tuple[datetime, ...]
-    calibration: tuple[datetime, ...]
-    valid: tuple[datetime, ...]
+    Every label window of a fitted cutoff has closed by the first judged cutoff
+    (`fit[-1] + horizon <= judged[0]`), so no outcome the fold learned from lies in the period it is
+    judged on."""
+
+    fit: tuple[datetime, ...]
+    judged: tuple[datetime, ...]
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    """Every matured monthly cutoff (the served model is fitted on all of them) and the backtest folds
+    (expanding window, oldest first) that decide the settings and give every figure."""
+
+    cutoffs: tuple[datetime, ...]
+    folds: tuple[Fold, ...]
 
     @property
     def all(self) -> tuple[datetime, ...]:
-        return self.train + self.calibration + self.valid
+        return self.cutoffs
 
-    def role(self, cutoff: datetime) -> str:
-        if cutoff in self.valid:
-            return "valid"
-        return "calibration" if cutoff in self.calibration else "train"
+    @property
+    def judged(self) -> tuple[datetime, ...]:
+        """The cutoffs some fold is judged on, oldest first."""
+        return tuple(sorted({t for f in self.folds for t in f.judged}))
+
+    def fold_of(self, cutoff: datetime) -> int:
+        """The index of the fold judged on `cutoff`, -1 when no fold is."""
+        return next((i for i, f in enumerate(self.folds) if cutoff in f.judged), -1)
 
 
-def plan_split(data_start: datetime, data_end: datetime, label: LabelConfig, split: SplitConfig) -> SplitPlan:
-    """Monthly cutoffs whose horizon has passed by `data_end`, split with purged gaps.
-
-    A cutoff belongs to a later block only when every label window of the earlier block has closed
-    by then, so no outcome used to fit a block is inside the period the next block is judged on.
-    """
+def matured_cutoffs(data_start: datetime, data_end: datetime, label: LabelConfig, split: SplitConfig) -> list[datetime]:
+    """Monthly cutoffs after `min_history_days` of history whose whole label window has passed by
+    `data_end` (the newest `max_train_cutoffs` of them)."""
     horizon = timedelta(days=label.horizon_days)
     first = data_start + timedelta(days=split.min_history_days)
     matured = [t for t in month_starts(first, data_end) if t + horizon <= data_end]
-    needed = split.valid_cutoffs + split.calibration_cutoffs + 1
-    if len(matured) < split.valid_cutoffs:
+    return matured[-split.max_train_cutoffs :] if split.max_train_cutoffs > 0 else matured  # 0: all (internal)
+
+
+def plan_split(data_start: datetime, data_end: datetime, label: LabelConfig, split: SplitConfig) -> SplitPlan:
+    """Every matured monthly cutoff, and a rolling-origin backtest on the newest of them.
+
+    Fold k is judged on one matured cutoff c_k (the newest `backtest_folds` cutoffs that have any
+    earlier cutoff to learn from) and fitted on every cutoff t with t + horizon <= c_k (an expanding
+    window): each fold's training label windows have closed before the cutoff it is judged on.
+    """
+    horizon = timedelta(days=label.horizon_days)
+    matured = matured_cutoffs(data_start, data_end, label, split)
+    judged = [c for c in matured if any(t + horizon <= c for t in matured)][-split.backtest_folds :]
+    if not judged:
+        first = data_start + timedelta(days=split.min_history_days)
+        every = matured_cutoffs(data_start, data_end, label, replace(split, max_train_cutoffs=0))
+        if len(every) > len(matured):
+            raise PropensityError(
+                f"[split] max_train_cutoffs = {split.max_train_cutoffs} keeps the {len(matured)} newest of {len(every)} matured "
+                f"cutoffs, too few for a forward backtest with a {label.horizon_days}-day horizon (a fold needs a cutoff whose "
+                f"label window closes before the one it is judged on): raise it to at least "
+                f"{2 + label.horizon_days // 28}"
+            )
+        need = split.min_history_days + 2 * label.horizon_days + 31
         raise PropensityError(
-            f"the export spans {data_start:%Y-%m-%d} to {data_end:%Y-%m-%d}: no monthly cutoff has a "
-            f"fully observed {label.horizon_days}-day horizon after {split.min_history_days} days of history"
+            f"the export's history spans {data_start:%Y-%m-%d} to {data_end:%Y-%m-%d} "
+            f"({(data_end - data_start).days} days): a forward backtest with a {label.horizon_days}-day horizon "
+            f"needs one monthly cutoff whose label window closes before a later one does; it found "
+            f"{len(matured)} matured cutoff(s) (month starts from {first:%Y-%m-%d} whose {label.horizon_days} days "
+            f"have passed). About {need} days of history are needed ([split] min_history_days "
+            f"{split.min_history_days} + two horizons + a month); a shorter [label] horizon_days or "
+            f"min_history_days also helps"
         )
-    valid = matured[-split.valid_cutoffs :]
-    calib_pool = [t for t in matured if t + horizon <= valid[0]]
-    calibration = calib_pool[-split.calibration_cutoffs :]
-    train_pool = [t for t in matured if calibration and t + horizon <= calibration[0]]
-    train = train_pool[-split.max_train_cutoffs :]
-    if not calibration or not train:
-        raise PropensityError(
-            f"the export spans {data_start:%Y-%m-%d} to {data_end:%Y-%m-%d}: too short for a forward split "
-            f"with a {label.horizon_days}-day horizon (needs at least {needed} monthly cutoffs spaced by "
-            f"the horizon; found {len(matured)} matured cutoffs)"
-        )
-    return SplitPlan(tuple(train), tuple(calibration), tuple(valid))
+    folds = tuple(Fold(tuple(t for t in matured if t + horizon <= c), (c,)) for c in judged)
+    return SplitPlan(tuple(matured), folds)
 
 
 def _positive_outcomes(outcomes: pl.DataFrame | None, label: LabelConfig) -> pl.DataFrame:

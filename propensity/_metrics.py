@@ -8,14 +8,22 @@ __all__ = ["capture_at", "ece", "ranking_metrics", "probability_metrics", "calib
 
 
 def capture_at(y: np.ndarray, score: np.ndarray, share: float) -> float:
-    """Share of all positives found in the top `share` of leads by score (ties broken by order)."""
-    y = np.asarray(y)
+    """Share of all positives found in the top `share` of leads by score.
+
+    Leads tied at the boundary share it: the tied group counts in proportion to the places left for
+    it (the expectation under a random order of the ties), so the figure never depends on how the
+    rows happen to be sorted."""
+    y = np.asarray(y, dtype=np.float64)
     total = y.sum()
     if total == 0:
         return float("nan")
+    s = np.asarray(score, dtype=np.float64)
     k = max(1, int(round(share * len(y))))
-    order = np.argsort(-np.asarray(score, dtype=np.float64), kind="stable")
-    return float(y[order[:k]].sum() / total)
+    threshold = np.sort(s)[::-1][k - 1]
+    above = s > threshold
+    tied = s == threshold
+    places = k - int(above.sum())
+    return float((y[above].sum() + places * y[tied].sum() / tied.sum()) / total)
 
 
 def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:

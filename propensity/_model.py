@@ -33,13 +33,13 @@ class PlattCalibration:
     b: float = 0.0
 
     @classmethod
-    def fit(cls, margin: np.ndarray, y: np.ndarray) -> PlattCalibration:
+    def fit(cls, margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> PlattCalibration:
         from sklearn.linear_model import LogisticRegression
 
         if len(np.unique(y)) < 2:
             return cls()
         lr = LogisticRegression(C=1e6, max_iter=1000)
-        lr.fit(margin.reshape(-1, 1), y)
+        lr.fit(np.asarray(margin, dtype=np.float64).reshape(-1, 1), y, sample_weight=weight)
         return cls(float(lr.coef_[0, 0]), float(lr.intercept_[0]))
 
     def apply(self, margin: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from propensity._errors import PropensityError
 from propensity._export import CrmExport
 from propensity._labels import SplitPlan
 
-__all__ = ["FALLBACK_HINT", "InsufficientData", "PreflightResult", "preflight"]
+__all__ = ["FALLBACK_HINT", "InsufficientData", "PreflightResult", "cutoff_counts", "preflight"]
 
 log = logging.getLogger("propensity")
 
@@ -36,50 +36,73 @@ class InsufficientData(PropensityError):
 @dataclass(frozen=True)
 class PreflightResult:
     plan: SplitPlan
-    counts: dict[str, int]  # {role}_positives / {role}_negatives for train, calibration, valid
+    # train_* : every matured cutoff (what the served model learns from); valid_* : the backtest's
+    # judged cutoffs; fold{k}_fit_positives: what fold k learns from
+    counts: dict[str, int]
     warnings: tuple[str, ...]
+    per_cutoff: pl.DataFrame  # cutoff, open_leads, positives, fold (-1: not judged)
 
 
 def _label_text(config: Config) -> str:
     return f"{' or '.join(config.label.positive_outcomes)} within {config.label.horizon_days} days"
 
 
+def cutoff_counts(export: CrmExport, config: Config, plan: SplitPlan) -> pl.DataFrame:
+    """Open leads and positives (under the configured label) at every planned cutoff."""
+    from propensity._training_set import labelled_pairs
+
+    return (
+        labelled_pairs(export, config, plan)
+        .group_by("cutoff")
+        .agg(pl.len().alias("open_leads"), pl.col("label").sum().cast(pl.Int64).alias("positives"), pl.col("fold").first())
+        .sort("cutoff")
+    )
+
+
 def preflight(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> PreflightResult:
-    """Count positives and negatives per role; refuse (InsufficientData) or warn per [preflight]."""
-    from propensity._training_set import default_plan, labelled_pairs
+    """Count the positive and negative leads the model and the backtest would learn from; refuse
+    (InsufficientData) or warn per [preflight]."""
+    from propensity._training_set import default_plan
 
     plan = plan or default_plan(export, config)
-    per_role = labelled_pairs(export, config, plan).group_by("role").agg(
-        pl.col("label").sum().alias("positives"), (pl.col("label") == 0).sum().alias("negatives")
-    )
-    counts = {f"{r}_{k}": 0 for r in ("train", "calibration", "valid") for k in ("positives", "negatives")}
-    for row in per_role.iter_rows(named=True):
-        counts[f"{row['role']}_positives"] = int(row["positives"])
-        counts[f"{row['role']}_negatives"] = int(row["negatives"])
+    per_cutoff = cutoff_counts(export, config, plan)
+    pos = int(per_cutoff["positives"].sum())
+    neg = int(per_cutoff["open_leads"].sum()) - pos
+    judged = per_cutoff.filter(pl.col("fold") >= 0)
+    vpos = int(judged["positives"].sum())
+    vneg = int(judged["open_leads"].sum()) - vpos
+    counts = {"train_positives": pos, "train_negatives": neg, "valid_positives": vpos, "valid_negatives": vneg}
+    by_cutoff = dict(zip(per_cutoff["cutoff"].to_list(), per_cutoff["positives"].to_list(), strict=True))
+    for k, fold in enumerate(plan.folds):
+        counts[f"fold{k}_fit_positives"] = int(sum(by_cutoff.get(t, 0) for t in fold.fit))
 
     p = config.preflight
-    pos, neg = counts["train_positives"], counts["train_negatives"]
-    window = f"{plan.train[0]:%Y-%m-%d} .. {plan.train[-1]:%Y-%m-%d}"
+    window = f"{plan.cutoffs[0]:%Y-%m-%d} .. {plan.cutoffs[-1]:%Y-%m-%d}"
     if pos < p.min_positives or neg < p.min_negatives:
         raise InsufficientData(
-            f"too little to learn from: the training window ({len(plan.train)} cutoffs, {window}) has {pos:,} positive "
-            f"and {neg:,} negative leads ({_label_text(config)}); at least {p.min_positives:,} positive and "
-            f"{p.min_negatives:,} negative are needed ([preflight] min_positives, min_negatives). {FALLBACK_HINT}"
+            f"too little to learn from: the {len(plan.cutoffs)} matured monthly cutoffs ({window}) hold {pos:,} positive "
+            f"and {neg:,} negative open leads ({_label_text(config)}); at least {p.min_positives:,} positive and "
+            f"{p.min_negatives:,} negative are needed ([preflight] min_positives, min_negatives). More history, a longer "
+            f"[label] horizon_days or more [label] positive_outcomes give more positives (`propensity check DATA_DIR` "
+            f"shows the counts per cutoff). {FALLBACK_HINT}"
         )
-    for what in ("calibration", "valid"):
-        if counts[f"{what}_positives"] == 0 or counts[f"{what}_negatives"] == 0:
-            raise InsufficientData(
-                f"too little to learn from: the {'validation' if what == 'valid' else what} cutoffs "
-                f"({', '.join(f'{t:%Y-%m-%d}' for t in getattr(plan, what))}) have {counts[f'{what}_positives']:,} positive "
-                f"and {counts[f'{what}_negatives']:,} negative leads ({_label_text(config)}); both are needed to "
-                f"calibrate and judge a model. {FALLBACK_HINT}"
-            )
+    if vpos == 0 or vneg == 0:
+        raise InsufficientData(
+            f"too little to judge a model: the backtest's judged cutoffs ({', '.join(f'{t:%Y-%m-%d}' for t in plan.judged)}) "
+            f"hold {vpos:,} positive and {vneg:,} negative open leads ({_label_text(config)}); both are needed to "
+            f"calibrate and judge a model. {FALLBACK_HINT}"
+        )
     warnings = []
     if pos < p.warn_positives or neg < p.warn_negatives:
         warnings.append(
-            f"only {pos:,} positive and {neg:,} negative leads in the training window ({window}); below "
-            f"{p.warn_positives:,} / {p.warn_negatives:,} the model and its validation figures are unstable"
+            f"only {pos:,} positive and {neg:,} negative leads at the matured cutoffs ({window}); below "
+            f"{p.warn_positives:,} / {p.warn_negatives:,} the model and its backtest figures are unstable"
+        )
+    if len(plan.folds) < 2:
+        warnings.append(
+            f"the backtest has {len(plan.folds)} fold: its figures rest on one cutoff and the calibration is fitted on "
+            "the same leads it is judged on; more history gives more folds"
         )
     for w in warnings:
         log.warning("warning: %s", w)
-    return PreflightResult(plan, counts, tuple(warnings))
+    return PreflightResult(plan, counts, tuple(warnings), per_cutoff)

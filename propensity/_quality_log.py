@@ -5,6 +5,9 @@
 * `evaluation/calibration_by_cutoff.json` and the step metrics `valid_cutoff_mean_score`,
   `valid_cutoff_observed_rate`, `valid_cutoff_ece` (step = the validation cutoff's index): whether
   the calibration holds on each validation cutoff, not only on their sum;
+* `evaluation/backtest.json` and the step metrics `backtest_fold_roc_auc`, `backtest_fold_mean_score`,
+  `backtest_fold_observed_rate` (step = the fold): each forward fold of the rolling-origin backtest,
+  what it was fitted on and judged on, model and points on its rows;
 * `evaluation/search.json` and params `search.best.*`: the settings the budgeted search chose;
 * `scorecard/scorecard.csv` and `evaluation/scorecard_vs_model.json`: the learned points, judged on
   the same validation leads as the model and the hand-tuned points.
@@ -49,6 +52,15 @@ def log_quality(ev: dict[str, Any], directory: Path) -> None:
                 value = row.get(key)
                 if isinstance(value, float) and math.isfinite(value):
                     mlflow.log_metric(f"valid_cutoff_{key}", value, step=step)
+    folds = ev.get("folds") or []
+    if folds:
+        (directory / "backtest.json").write_text(json.dumps(folds, indent=2, default=_finite), encoding="utf-8")
+        mlflow.log_artifact(str(directory / "backtest.json"), artifact_path="evaluation")
+        for row in folds:
+            for key in ("roc_auc", "mean_score", "observed_rate", "points_roc_auc"):
+                value = row.get(key)
+                if isinstance(value, float) and math.isfinite(value):
+                    mlflow.log_metric(f"backtest_fold_{key}", value, step=int(row["fold"]))
     search = ev.get("search")
     if search:
         (directory / "search.json").write_text(json.dumps(search, indent=2), encoding="utf-8")

@@ -564,7 +564,10 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
     y = validation["label"].to_numpy().astype(np.int8)
     p = validation["score"].to_numpy()
     pts = validation["points"].to_numpy()
-    recomputed = {f"valid_{k}": v for k, v in probability_metrics(y, p).items()}
+    # probability figures on the folds calibrated on earlier folds only, as training computes them
+    fwd = validation["fold"].to_numpy() > 0 if "fold" in validation.columns and validation["fold"].max() > 0 else np.ones(len(y), bool)
+    recomputed = {f"valid_{k}": v for k, v in probability_metrics(y[fwd], p[fwd]).items()}
+    recomputed.update({f"valid_{k}": v for k, v in ranking_metrics(y, p).items()})
     recomputed.update({f"points_valid_{k}": v for k, v in ranking_metrics(y, pts).items()})
     recomputed["valid_capture_30"] = capture_at(y, p, 0.30)
     recomputed["points_valid_capture_30"] = capture_at(y, pts, 0.30)
@@ -573,8 +576,10 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
         "positive_outcomes": list(meta.get("label", {}).get("positive_outcomes", [])),
         "horizon_days": meta.get("label", {}).get("horizon_days"),
         "training_window": meta.get("training_window", {}),
-        "calibration_cutoffs": meta.get("calibration_cutoffs", []),
+        "fitted_cutoffs": meta.get("fitted_cutoffs", []),
         "valid_cutoffs": meta.get("valid_cutoffs", []),
+        "backtest_folds": (meta.get("backtest") or {}).get("folds", []),
+        "newest": ((meta.get("backtest") or {}).get("folds") or [{}])[-1],
         "counts": counts,
         "trained_at": meta.get("trained_at"),
         "data_fingerprint": meta.get("data_fingerprint"),

@@ -42,19 +42,30 @@ def print_training_summary(result: Any, config: Any) -> None:
     label = f"{' or '.join(config.label.positive_outcomes)} within {config.label.horizon_days} days"
     print(f"label: {label}")
     print(
-        f"cutoffs: train {plan.train[0]:%Y-%m} .. {plan.train[-1]:%Y-%m} ({result.counts['train_rows']:,} leads, "
-        f"{result.counts['train_positives']:,} positive); calibration {', '.join(f'{t:%Y-%m}' for t in plan.calibration)}; "
-        f"validation {', '.join(f'{t:%Y-%m}' for t in plan.valid)} ({result.counts['valid_rows']:,} leads, "
-        f"{result.counts['valid_positives']:,} positive)"
+        f"model in service fitted on every matured cutoff: {plan.cutoffs[0]:%Y-%m} .. {plan.cutoffs[-1]:%Y-%m} "
+        f"({len(plan.cutoffs)} cutoffs, {result.counts['train_rows']:,} leads, {result.counts['train_positives']:,} positive)"
+    )
+    print(
+        f"backtest: {len(plan.folds)} forward folds judged on {', '.join(f'{t:%Y-%m}' for t in plan.judged)} "
+        f"({result.counts['valid_rows']:,} leads, {result.counts['valid_positives']:,} positive); each fitted on the "
+        f"cutoffs whose label windows closed before it"
     )
     from propensity._terminal import print_table
 
     rows = [[name, _cell(a), _cell(b), _lift(a, b)] for name, a, b in comparison_rows(m)]
-    print_table(["metric", "model", "points", "model - points"], rows, title="model vs points on the validation cutoffs", numeric=(1, 2, 3))
+    print_table(["metric", "model", "points", "model - points"], rows, title="model vs points on the backtest's judged leads (out of time)", numeric=(1, 2, 3))
     print(
-        f"\ncalibration: mean score {m['valid_mean_score']:.4f} vs observed rate {m['valid_observed_rate']:.4f}, "
-        f"ECE {m['valid_ece']:.4f}; log loss {m['valid_log_loss']:.4f}, Brier {m['valid_brier']:.4f}"
+        f"\ncalibration (folds calibrated on earlier folds only): mean score {m['valid_mean_score']:.4f} vs observed rate "
+        f"{m['valid_observed_rate']:.4f}, ECE {m['valid_ece']:.4f}; log loss {m['valid_log_loss']:.4f}, Brier {m['valid_brier']:.4f}"
     )
+    if "valid_newest_mean_score" in m:
+        print(
+            f"newest matured cutoff {plan.judged[-1]:%Y-%m-%d}: mean score {m['valid_newest_mean_score']:.4f} vs the rate that "
+            f"followed {m['valid_newest_observed_rate']:.4f}; ROC AUC over the folds {m['valid_roc_auc']:.3f} "
+            f"(sd {m.get('valid_roc_auc_sd', float('nan')):.3f})"
+        )
+    if result.decision is not None:
+        print(f"gate: {result.decision.rule}")
     if result.run_id:
         print(f"MLflow run {result.run_id} at {result.tracking_uri}")
     if result.model_version:

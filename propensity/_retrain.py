@@ -22,8 +22,7 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,18 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from propensity._config import Config, GateConfig, config_to_dict
+from propensity._config import Config, config_to_dict
 from propensity._errors import PropensityError, UsageError
+from propensity._gate import (
+    Check,
+    GateDecision,
+    auc_z,
+    backtest_figures,
+    guard_checks,
+    holdout_figures,
+    judge,
+    last_fitted_cutoff,
+)
 from propensity._lock import EXIT_LOCKED, exclusive
 
 __all__ = [
@@ -71,140 +80,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-# ------------------------------------------------------------------ figures and the gate
-def auc_z(auc: float, n_pos: int, n_neg: int) -> float:
-    """Standard errors by which a ROC AUC exceeds chance (Mann-Whitney null standard error)."""
-    if n_pos == 0 or n_neg == 0 or not math.isfinite(auc):
-        return float("nan")
-    return float((auc - 0.5) / math.sqrt((n_pos + n_neg + 1) / (12.0 * n_pos * n_neg)))
-
-
-def holdout_figures(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    """What the gate looks at: ranking and calibration metrics, z above chance, PR AUC lift."""
-    from propensity._metrics import probability_metrics
-
-    y = np.asarray(y).astype(np.int64)
-    out = probability_metrics(y, np.asarray(p, dtype=np.float64))
-    n_pos = int(y.sum())
-    out["auc_z"] = auc_z(out["roc_auc"], n_pos, len(y) - n_pos)
-    out["pr_lift"] = out["pr_auc"] / out["observed_rate"] if out["observed_rate"] > 0 else float("nan")
-    out["rows"] = float(len(y))
-    out["positives"] = float(n_pos)
-    return out
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    passed: bool
-    challenger: str
-    champion: str
-    rule: str
-
-
-def _fmt(x: float, digits: int = 4) -> str:
-    return "n/a" if not math.isfinite(x) else f"{x:.{digits}f}"
-
-
-def _ok(x: float, cond: bool) -> bool:
-    return bool(math.isfinite(x) and cond)
-
-
-@dataclass(frozen=True)
-class GateDecision:
-    promote: bool
-    checks: tuple[Check, ...]
-    challenger: dict[str, float]
-    champion: dict[str, float] | None
-
-    @property
-    def failed(self) -> list[Check]:
-        return [c for c in self.checks if not c.passed]
-
-    def reasons(self) -> str:
-        if not self.failed:
-            return "all checks passed"
-        return "; ".join(
-            f"{c.name} {c.challenger} fails {c.rule}" + (f" (champion {c.champion})" if c.champion else "") for c in self.failed
-        )
-
-    def figures(self) -> str:
-        def line(m: dict[str, float]) -> str:
-            return (
-                f"PR AUC {_fmt(m['pr_auc'])}, top-10% capture {_fmt(m['capture_10'], 3)}, ECE {_fmt(m['ece'])}, "
-                f"ROC AUC {_fmt(m['roc_auc'], 3)}"
-            )
-
-        text = f"challenger {line(self.challenger)}"
-        return text + (f" | champion {line(self.champion)}" if self.champion else " | no champion")
-
-    def table(self) -> str:
-        from propensity._report_text import format_table
-
-        rows = [[c.name, c.challenger, c.champion or "-", c.rule, "pass" if c.passed else "FAIL"] for c in self.checks]
-        return format_table(["check", "challenger", "champion", "rule", "result"], rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "promote": self.promote,
-            "reasons": self.reasons(),
-            "checks": [asdict(c) for c in self.checks],
-            "challenger": self.challenger,
-            "champion": self.champion,
-        }
-
-
-def guard_checks(metadata: dict[str, Any]) -> list[Check]:
-    """The training preflight and leakage guard verdicts, when the model's metadata records them.
-
-    A refused or failed preflight fails the gate; so does a column the leakage guard flagged that is
-    still in the model (kept by configuration): a scheduled job does not put such a model in service.
-    """
-    out: list[Check] = []
-    pre = metadata.get("preflight")
-    if isinstance(pre, dict):
-        status = str(pre.get("status", "passed" if pre.get("passed", True) else "failed"))
-        passed = bool(pre.get("passed", status not in ("refused", "failed")))
-        out.append(Check("training preflight", passed, status, "", "passed"))
-    leaks = metadata.get("leakage")
-    verdicts = leaks.get("verdicts") if isinstance(leaks, dict) else leaks
-    if isinstance(verdicts, list):
-        flagged = [v for v in verdicts if isinstance(v, dict) and v.get("reason")]
-        kept = [str(v.get("column")) for v in flagged if not v.get("excluded", True)]
-        shown = f"kept {', '.join(kept)}" if kept else f"{len(flagged)} flagged, all excluded"
-        out.append(Check("leakage guard", not kept, shown, "", "no flagged column in the model"))
-    return out
-
-
-def judge(
-    challenger: dict[str, float], champion: dict[str, float] | None, gate: GateConfig, guards: Sequence[Check] = ()
-) -> GateDecision:
-    """Promote when every check passes: margins against the champion (if any), floors, guards."""
-    ch, cp = challenger, champion
-    checks: list[Check] = []
-    if cp is not None:
-        checks.append(
-            Check("PR AUC vs champion", _ok(ch["pr_auc"], ch["pr_auc"] >= cp["pr_auc"] - gate.pr_auc_margin),
-                  _fmt(ch["pr_auc"]), _fmt(cp["pr_auc"]), f">= champion - {gate.pr_auc_margin:g}")
-        )
-        checks.append(
-            Check("top-10% capture vs champion", _ok(ch["capture_10"], ch["capture_10"] >= cp["capture_10"] - gate.capture_margin),
-                  _fmt(ch["capture_10"], 3), _fmt(cp["capture_10"], 3), f">= champion - {gate.capture_margin:g}")
-        )
-    champ = (lambda k, d=4: _fmt(cp[k], d)) if cp is not None else (lambda k, d=4: "")
-    checks += [
-        Check("calibration (ECE)", _ok(ch["ece"], ch["ece"] <= gate.max_ece), _fmt(ch["ece"]), champ("ece"), f"<= {gate.max_ece:g}"),
-        Check("ROC AUC floor", _ok(ch["roc_auc"], ch["roc_auc"] >= gate.min_roc_auc), _fmt(ch["roc_auc"], 3), champ("roc_auc", 3),
-              f">= {gate.min_roc_auc:g}"),
-        Check("ROC AUC above chance", _ok(ch["auc_z"], ch["auc_z"] >= gate.min_auc_z), f"z {_fmt(ch['auc_z'], 1)}",
-              f"z {champ('auc_z', 1)}" if cp is not None else "", f"z >= {gate.min_auc_z:g}"),
-        Check("PR AUC lift over base rate", _ok(ch["pr_lift"], ch["pr_lift"] >= gate.min_pr_lift), f"{_fmt(ch['pr_lift'], 1)}x",
-              f"{champ('pr_lift', 1)}x" if cp is not None else "", f">= {gate.min_pr_lift:g}x"),
-    ]
-    checks += list(guards)
-    return GateDecision(all(c.passed for c in checks), tuple(checks), dict(challenger), dict(champion) if champion else None)
-
-
 def retrain_key(export: Any, config: Config) -> str:
     """sha256 of what a retrain learns from: the data fingerprint and the whole configuration."""
     from propensity import __version__
@@ -235,6 +110,8 @@ class RetrainOutcome:
             lines.append(self.decision.table())
         tail = f" (MLflow run {self.run_id})" if self.run_id else ""
         lines.append(f"decision: {self.status}: {self.message}{tail}")
+        if self.decision is not None:
+            lines.append(f"rule: {self.decision.rule}")
         return "\n".join(lines)
 
 
@@ -370,11 +247,11 @@ def _check_holdout(export: Any, config: Config) -> None:
     from propensity._training_set import default_plan
 
     plan = default_plan(export, config)
-    pairs = open_leads(export.contacts, export.outcomes, plan.valid, config.label)
+    pairs = open_leads(export.contacts, export.outcomes, plan.judged, config.label)
     labelled = label_pairs(pairs, export.outcomes, config.label)
     rows, positives = labelled.height, int(labelled["label"].sum())
     if positives < config.gate.min_holdout_positives:
-        cutoffs = ", ".join(f"{t:%Y-%m-%d}" for t in plan.valid)
+        cutoffs = ", ".join(f"{t:%Y-%m-%d}" for t in plan.judged)
         raise PropensityError(
             f"the holdout (cutoffs {cutoffs}) has {positives} positive leads of {rows:,}: too few to judge a "
             f"challenger (gate.min_holdout_positives = {config.gate.min_holdout_positives}); nothing was trained"
@@ -389,6 +266,41 @@ def _score_on(model: Any, export: Any, rows: pl.DataFrame) -> np.ndarray:
     feats = FeatureBuilder.from_spec(model.spec).transform(export, pairs)
     feats = pairs.join(feats, on=["contact_id", "cutoff"], how="left", maintain_order="left")
     return np.asarray(model.predict_proba(feats), dtype=np.float64)
+
+
+def _versus_champion(loaded: Any, export: Any, valid: pl.DataFrame, config: Config) -> tuple[dict[str, float], dict[str, float] | None, str]:
+    """The champion's figures, and the challenger's on the same basis, on leads neither was fitted on.
+
+    The served model is refitted on every matured cutoff, so the challenger's backtest rows up to
+    the champion's newest fitted cutoff are the champion's training data. When the challenger judged
+    cutoffs after it (a month has matured since), both are scored there: the challenger's fold models
+    never saw them, nor did the champion. Otherwise (or with fewer positives there than
+    `min_holdout_positives`), the champion's recorded out-of-time backtest figures stand against the
+    challenger's."""
+    seen = last_fitted_cutoff(loaded.model.metadata)
+    fresh = valid if seen is None else valid.filter(pl.col("cutoff") > seen)
+    y = fresh["label"].to_numpy()
+    if int(y.sum()) >= config.gate.min_holdout_positives:
+        log.info("retrain: scoring the champion on %d leads of cutoffs after its newest fitted cutoff", fresh.height)
+        after = f" after {seen:%Y-%m-%d}, the champion's newest fitted cutoff" if seen else ""
+        basis = f"both scored on the {fresh.height:,} leads ({int(y.sum()):,} positive) of cutoffs{after}"
+        return holdout_figures(y, _score_on(loaded.model, export, fresh)), holdout_figures(y, fresh["score"].to_numpy()), basis
+    run_id = loaded.model.metadata.get("run_id")
+    recorded: dict[str, float] = {}
+    if run_id:
+        import mlflow
+
+        m = mlflow.MlflowClient().get_run(run_id).data.metrics
+        recorded = {k: float(m[f"valid_{k}"]) for k in ("pr_auc", "capture_10", "ece", "roc_auc", "observed_rate") if f"valid_{k}" in m}
+    if "pr_auc" not in recorded or "capture_10" not in recorded:
+        y = valid["label"].to_numpy()
+        basis = (f"both scored on the challenger's {valid.height:,} backtest leads, which the champion was fitted on (it records "
+                 "no out-of-time figures): a comparison that favours the champion")
+        return holdout_figures(y, _score_on(loaded.model, export, valid)), holdout_figures(y, valid["score"].to_numpy()), basis
+    rate = recorded.get("observed_rate", float("nan"))
+    recorded["pr_lift"] = recorded["pr_auc"] / rate if rate and math.isfinite(rate) else float("nan")
+    recorded["auc_z"] = float("nan")
+    return recorded, None, "the champion's recorded out-of-time backtest figures against the challenger's (no cutoff has matured since its data)"
 
 
 def _record_run(client: Any, run_id: str, key: str, decision: GateDecision, champion: str | None, status: str) -> None:
@@ -439,15 +351,16 @@ def retrain(data_dir: str | Path, config: Config, *, tracking_uri: str) -> Retra
         assert result.run_id is not None and result.model_uri is not None  # a tracking URI was given
         valid = result.validation
         y = valid["label"].to_numpy()
-        holdout = (f"holdout {', '.join(f'{t:%Y-%m-%d}' for t in result.plan.valid)}: {valid.height:,} leads, "
+        holdout = (f"backtest judged on {', '.join(f'{t:%Y-%m-%d}' for t in result.plan.judged)}: {valid.height:,} leads, "
                    f"{int(y.sum()):,} positive ({label})")
-        challenger = holdout_figures(y, valid["score"].to_numpy())
-        champion_figures = None
+        challenger, points = backtest_figures(result.validation, result.metrics)
+        champion_figures = on_basis = None
+        basis = ""
         if champion is not None:
-            log.info("retrain %s: scoring champion version %s on the same holdout", name, before)
             loaded = load_model(f"models:/{name}/{before}")
-            champion_figures = holdout_figures(y, _score_on(loaded.model, export, valid))
-        decision = judge(challenger, champion_figures, config.gate, guard_checks(result.model.metadata))
+            champion_figures, on_basis, basis = _versus_champion(loaded, export, valid, config)
+        decision = judge(challenger, champion_figures, config.gate, guard_checks(result.model.metadata),
+                         points=points, basis=basis, challenger_on_basis=on_basis)
         status = "promoted" if decision.promote else "kept"
         _record_run(client, result.run_id, key, decision, before, status)
 
@@ -459,7 +372,11 @@ def retrain(data_dir: str | Path, config: Config, *, tracking_uri: str) -> Retra
                 client.set_model_version_tag(name, before, "propensity.gate.figures", decision.figures())
                 message = f"the challenger failed the gate; champion stays version {before}"
             else:
-                message = "the first challenger failed the floors; there is no champion"
+                message = (
+                    "the first challenger failed the gate; there is NO champion and nothing to score with: "
+                    f"{decision.rule}. Meanwhile `propensity score DATA_DIR --points` ranks by the points table"
+                )
+                log.error("retrain %s: %s", name, message)
             return RetrainOutcome("kept", name, before, before, message, decision, result.run_id, holdout)
 
         tags = {

@@ -312,11 +312,12 @@ def _band_mask(inp: _Input, band: tuple[str, float | None, float | None], values
 
 
 def scorecard_for(ts: Any, config: Any) -> tuple[Scorecard, dict[str, float], np.ndarray]:
-    """Fit on the training and calibration leads of a TrainingSet (never the validation ones); return
-    the scorecard, its ranking metrics on the validation leads, and its validation points."""
+    """Fit on the oldest backtest fold's training cutoffs (whose label windows all closed before any
+    judged cutoff); return the scorecard, its ranking metrics on the backtest's judged leads (the
+    model's rows), and its points there."""
     from propensity._metrics import capture_at, ranking_metrics
 
-    fit_rows = ts.frame.filter(pl.col("role") != "valid")
+    fit_rows = ts.at(ts.plan.folds[0].fit)
     card = fit_scorecard(
         ts.builder.spec_,
         fit_rows,
@@ -325,7 +326,7 @@ def scorecard_for(ts: Any, config: Any) -> tuple[Scorecard, dict[str, float], np
         positive_outcomes=config.label.positive_outcomes,
         seed=config.model.seed,
     )
-    valid = ts.part("valid")
+    valid = ts.judged()
     y = valid["label"].to_numpy()
     pts = card.score(valid)
     return card, {**ranking_metrics(y, pts), "capture_30": capture_at(y, pts, 0.30)}, pts

@@ -1,11 +1,10 @@
-"""Model selection within a budget: a small, seeded optuna search on time-forward folds.
+"""Model selection within a budget: a small, seeded optuna search on the backtest's newest folds.
 
-Every fold fits on earlier cutoffs and early-stops on later ones whose label windows open only after
-every training label window has closed (the same purge as the split). Fold 0 is the real one:
-train cutoffs -> calibration cutoffs. Earlier folds step back in time inside the training block.
-A trial's objective is the mean held-out log loss of its early-stopped boosters over the folds: a
-proper scoring rule, so no class reweighting is needed or wanted (weights would distort the
-probabilities the calibration then has to undo).
+A trial boosts the newest `[search] folds` folds of the rolling-origin backtest together on the one
+binned Dataset (`lightgbm.cv`, early-stopped on their mean held-out log loss) and scores that log
+loss: a proper scoring rule, so no class reweighting is needed or wanted (weights would distort the
+probabilities the calibration then has to undo). Every fold is fitted only on cutoffs whose label
+windows closed before the cutoff it is judged on.
 
 Trial 0 is the configured [model] settings, so the search can only replace them with settings that
 did better on the same folds. The sampler is seeded; a wall-clock budget (`timeout_seconds`) can
@@ -17,27 +16,18 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-import polars as pl
 
 from propensity._config import Config
-from propensity._model import to_model_frame
-from propensity._training_set import TrainingSet
+from propensity._labels import Fold, SplitPlan
 
-__all__ = ["Fold", "SearchResult", "time_folds", "lgb_params", "search_params", "TUNED"]
+__all__ = ["SearchResult", "lgb_params", "search_params", "TUNED"]
 
 log = logging.getLogger("propensity")
 
 TUNED = ("learning_rate", "num_leaves", "max_depth", "min_child_samples", "feature_fraction", "bagging_fraction", "lambda_l2")
-
-
-@dataclass(frozen=True)
-class Fold:
-    fit: tuple[datetime, ...]
-    holdout: tuple[datetime, ...]
 
 
 @dataclass(frozen=True)
@@ -56,7 +46,7 @@ class SearchResult:
             "baseline_logloss": self.baseline,
             "trials": self.trials,
             "seconds": round(self.seconds, 1),
-            "folds": [{"fit": [t.isoformat() for t in f.fit], "holdout": [t.isoformat() for t in f.holdout]} for f in self.folds],
+            "folds": [{"fit": [t.isoformat() for t in f.fit], "judged": [t.isoformat() for t in f.judged]} for f in self.folds],
         }
 
 
@@ -84,76 +74,36 @@ def lgb_params(config: Config, **overrides: Any) -> dict[str, Any]:
     return params
 
 
-def time_folds(ts: TrainingSet, horizon_days: int, n_folds: int) -> list[Fold]:
-    """Fold 0: train -> calibration cutoffs; then step back: the latest remaining training cutoff is
-    held out and the cutoffs whose horizon closes before it are fitted."""
-    plan = ts.plan
-    folds = [Fold(plan.train, plan.calibration)]
-    pool = list(plan.train)
-    horizon = timedelta(days=horizon_days)
-    while len(folds) < n_folds and pool:
-        holdout = pool[-1]
-        fit = [t for t in pool if t + horizon <= holdout]
-        if not fit:
-            break
-        folds.append(Fold(tuple(fit), (holdout,)))
-        pool = fit
-    return folds
-
-
 def _both_classes(y: np.ndarray) -> bool:
     return 0 < int(y.sum()) < len(y)
 
 
-def search_params(ts: TrainingSet, config: Config) -> SearchResult | None:
-    """Search the TUNED settings; None when there is no search (trials <= 1, or too few positives)."""
+def search_params(data: Any, y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan, config: Config) -> SearchResult | None:
+    """Search the TUNED settings on the newest `[search] folds` backtest folds of the binned training
+    Dataset `data`; None when there is no search (trials <= 1, or too few positives)."""
+    from propensity._backtest import cv_boost, fold_indices
+
     s = config.search
     if s.trials <= 1:
         return None
-    positives = int(ts.part("train")["label"].sum())
+    folds = list(plan.folds[-s.folds :])
+    pairs = fold_indices(cutoffs, plan)[-s.folds :]
+    positives = int(y[pairs[0][0]].sum()) if pairs else 0
     if positives < s.min_positives:
-        log.info("search: skipped, %d positive training leads (< [search] min_positives %d)", positives, s.min_positives)
+        log.info("search: skipped, %d positive leads in the first searched fold (< [search] min_positives %d)", positives, s.min_positives)
         return None
-    import warnings
-
-    import lightgbm as lgb
+    keep = [i for i, (fit, judged) in enumerate(pairs) if _both_classes(y[fit]) and _both_classes(y[judged])]
+    if not keep:
+        return None
+    folds, pairs = [folds[i] for i in keep], [pairs[i] for i in keep]
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", message="Overriding the parameters from Reference Dataset")
-    spec = ts.builder.spec_
-    datasets = []
-    folds = []
-    for fold in time_folds(ts, config.label.horizon_days, s.folds):
-        fit = ts.frame.filter(pl.col("cutoff").is_in(list(fold.fit)))
-        hold = ts.frame.filter(pl.col("cutoff").is_in(list(fold.holdout)))
-        y_fit, y_hold = fit["label"].to_numpy(), hold["label"].to_numpy()
-        if not (_both_classes(y_fit) and _both_classes(y_hold)):
-            continue
-        dfit = lgb.Dataset(
-            to_model_frame(spec, fit), y_fit, categorical_feature=spec.categorical or "auto",
-            params={"feature_pre_filter": False, "verbosity": -1}, free_raw_data=False,
-        )
-        dhold = lgb.Dataset(to_model_frame(spec, hold), y_hold, reference=dfit, free_raw_data=False)
-        datasets.append((dfit, dhold))
-        folds.append(fold)
-    if not datasets:
-        return None
 
     def score(params: dict[str, Any]) -> float:
-        losses = []
-        for dfit, dhold in datasets:
-            booster = lgb.train(
-                # one thread: many small fits, and OpenMP threads spin badly on a shared machine
-                lgb_params(config, **params, num_threads=1),
-                dfit,
-                num_boost_round=config.model.num_boost_round,
-                valid_sets=[dhold],
-                valid_names=["holdout"],
-                callbacks=[lgb.early_stopping(config.model.early_stopping_rounds, verbose=False)],
-            )
-            losses.append(float(booster.best_score["holdout"]["binary_logloss"]))
-        return float(np.mean(losses))
+        # one thread: many small fits, and OpenMP threads spin badly on a shared machine
+        _, _, loss = cv_boost(lgb_params(config, **params, num_threads=1), data, pairs, config.model.num_boost_round, config.model.early_stopping_rounds)
+        return loss
 
     def objective(trial: Any) -> float:
         params = {
@@ -180,7 +130,7 @@ def search_params(ts: TrainingSet, config: Config) -> SearchResult | None:
     best = study.best_trial
     params = {k: best.params[k] for k in TUNED if k in best.params}
     log.info(
-        "search: %d trials in %.0f s on %d time-forward folds; held-out log loss %.5f (configured settings %.5f)",
+        "search: %d trials in %.0f s on the %d newest backtest folds; held-out log loss %.5f (configured settings %.5f)",
         len(done), seconds, len(folds), best.value, baseline,
     )
     return SearchResult(params, float(best.value), float(baseline), len(done), seconds, folds)

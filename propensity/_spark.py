@@ -198,7 +198,7 @@ def spark_training_set(folder: str | Path, export: CrmExport, config: Config, *,
 
     spark = spark or spark_session()
     plan = default_plan(export, config)
-    builder = FeatureBuilder(config.features).fit(export, plan.train[-1])
+    builder = FeatureBuilder(config.features).fit(export, plan.cutoffs[-1])
     feats = spark_features(spark, folder, builder.spec_, list(plan.all), config.label)
     return TrainingSet.stack(labelled_pairs(export, config, plan), feats, builder, plan)
 

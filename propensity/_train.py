@@ -19,15 +19,17 @@ from propensity._config import Config, config_to_dict
 from propensity._drift import reference_profile
 from propensity._errors import PropensityError
 from propensity._export import CrmExport
+from propensity._gate import backtest_figures, guard_checks, judge
 from propensity._grades import GradeScale
+from propensity._backtest import HALF_LIFE_FOLDS, Backtest, binned_dataset, run_backtest
 from propensity._labels import SplitPlan
 from propensity._metrics import capture_at, probability_metrics, ranking_metrics
-from propensity._model import PlattCalibration, PropensityModel, to_model_frame
+from propensity._model import PropensityModel, to_model_frame
 from propensity._points import points_scores
 from propensity._reasons import drivers
 from propensity._training_set import TrainingSet, build_training_set
 
-__all__ = ["TrainResult", "fit_model", "evaluate", "train"]
+__all__ = ["TrainResult", "fit_model", "evaluate", "train", "fitted_cutoffs_text"]
 
 log = logging.getLogger("propensity")
 
@@ -44,13 +46,10 @@ class TrainResult:
     plan: SplitPlan
     counts: dict[str, int]
     model: PropensityModel
-    validation: pl.DataFrame  # contact_id, cutoff, label, score, points
+    validation: pl.DataFrame  # contact_id, cutoff, label, score, points, fold: the backtest's rows
     scorecard: Any = None  # the learned points (propensity._scorecard.Scorecard)
-
-
-def _xy(ts: TrainingSet, role: str) -> tuple[pd.DataFrame, np.ndarray, pl.DataFrame]:
-    part = ts.part(role)
-    return to_model_frame(ts.builder.spec_, part), part["label"].to_numpy().astype(np.int8), part
+    decision: Any = None  # the gate's verdict (propensity._gate.GateDecision): may it be champion?
+    champion: bool = False  # the `champion` alias was moved to this model
 
 
 def _check_labels(y: np.ndarray, role: str) -> None:
@@ -62,58 +61,87 @@ def _check_labels(y: np.ndarray, role: str) -> None:
         )
 
 
-def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, int]:
-    """LightGBM on train cutoffs, early stopping and Platt calibration on the calibration cutoffs."""
+def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtest]:
+    """Search and backtest on the forward folds, then refit on every matured cutoff.
+
+    The backtest decides the settings (search), the number of trees (early stopping on the folds'
+    mean held-out log loss) and the calibration (Platt on the out-of-time margins, newest folds
+    weighing most); the model returned is LightGBM refitted with those settings on all the rows."""
     import lightgbm as lgb
 
     from propensity._search import lgb_params, search_params
 
-    x_tr, y_tr, _ = _xy(ts, "train")
-    x_ca, y_ca, _ = _xy(ts, "calibration")
-    _check_labels(y_tr, "training")
-    _check_labels(y_ca, "calibration")
     spec = ts.builder.spec_
-    found = search_params(ts, config)  # None when [search] trials <= 1
+    x = to_model_frame(spec, ts.frame)
+    y = ts.frame["label"].to_numpy().astype(np.int8)
+    cutoffs = ts.frame["cutoff"].to_numpy()
+    _check_labels(y, "training")
+    data = binned_dataset(x, y, spec.categorical)
+    found = search_params(data, y, cutoffs, ts.plan, config)  # None when [search] trials <= 1
     if found is not None:
         config = replace(config, model=replace(config.model, **found.params))
-    dtrain = lgb.Dataset(x_tr, y_tr, categorical_feature=spec.categorical or "auto", free_raw_data=True)
-    dcal = lgb.Dataset(x_ca, y_ca, reference=dtrain)
-    booster = lgb.train(
-        lgb_params(config),
-        dtrain,
-        num_boost_round=config.model.num_boost_round,
-        valid_sets=[dcal],
-        valid_names=["calibration"],
-        callbacks=[lgb.early_stopping(config.model.early_stopping_rounds, verbose=False)],
+    params = lgb_params(config)
+    bt = run_backtest(
+        params, data, x, y, cutoffs, ts.plan,
+        rounds=config.model.num_boost_round, patience=config.model.early_stopping_rounds,
     )
-    best = booster.best_iteration or booster.current_iteration()
-    booster = booster if best == booster.current_iteration() else _truncate(booster, best)
-    margin = np.asarray(booster.predict(x_ca, raw_score=True))
-    calibration = PlattCalibration.fit(margin, y_ca)
-    return PropensityModel(booster, spec, calibration, {"search": found.to_dict()} if found else {}), best
+    booster = lgb.train(params, data, num_boost_round=bt.best_iteration)  # every matured cutoff
+    meta: dict[str, Any] = {"search": found.to_dict()} if found else {}
+    return PropensityModel(booster, spec, bt.calibration, meta), bt
 
 
-def _truncate(booster: Any, best: int) -> Any:
-    import lightgbm as lgb
+def _spread(values: list[float]) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.std(finite, ddof=1)) if len(finite) > 1 else float("nan")
 
-    return lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
 
+def evaluate(bt: Backtest, ts: TrainingSet, export: CrmExport, config: Config) -> dict[str, Any]:
+    """Model and points on the backtest's judged rows: the same rows, the same labels, out of time.
 
-def evaluate(model: PropensityModel, ts: TrainingSet, export: CrmExport, config: Config) -> dict[str, Any]:
-    """Model and points on the validation cutoffs: the same rows, the same labels."""
-    x_va, y_va, part = _xy(ts, "valid")
-    p = model.calibration.apply(model.margin(x_va))
+    Ranking figures pool every fold; probability figures (log loss, Brier, ECE, mean score) pool the
+    folds calibrated only on earlier folds. Per-fold figures give the spread."""
+    part = ts.frame[bt.rows]
+    p, y = bt.score, bt.y
     pts = points_scores(export, part.select("contact_id", "cutoff"), config.points)["points"].to_numpy()
+    prob_rows = bt.forward if bt.forward.any() else np.ones_like(bt.forward)
+    model_metrics = {
+        **probability_metrics(y[prob_rows], p[prob_rows]),
+        **ranking_metrics(y, p),
+        "capture_30": capture_at(y, p, 0.30),
+    }
+    folds = []
+    for k, fold in enumerate(ts.plan.folds):
+        m = bt.fold == k
+        mm, pm = ranking_metrics(y[m], p[m]), ranking_metrics(y[m], pts[m])
+        folds.append(
+            {
+                "fold": k,
+                "fit_first": fold.fit[0].isoformat(), "fit_last": fold.fit[-1].isoformat(), "fit_cutoffs": len(fold.fit),
+                "judged": [t.isoformat() for t in fold.judged],
+                "rows": int(m.sum()), "positives": int(y[m].sum()),
+                "forward_calibrated": bool(bt.forward[m].all()) if m.any() else False,
+                "roc_auc": mm["roc_auc"], "pr_auc": mm["pr_auc"], "capture_10": mm["capture_10"],
+                "mean_score": float(p[m].mean()) if m.any() else float("nan"),
+                "observed_rate": float(y[m].mean()) if m.any() else float("nan"),
+                "points_roc_auc": pm["roc_auc"], "points_capture_10": pm["capture_10"],
+            }
+        )
+    for key in ("roc_auc", "pr_auc", "capture_10"):
+        model_metrics[f"{key}_sd"] = _spread([f[key] for f in folds])
+    newest = folds[-1]
+    model_metrics["newest_mean_score"] = newest["mean_score"]
+    model_metrics["newest_observed_rate"] = newest["observed_rate"]
     return {
         "rows": part.select("contact_id", "cutoff", "label").with_columns(
-            pl.Series("score", p), pl.Series("points", pts)
+            pl.Series("score", p), pl.Series("points", pts), pl.Series("fold", bt.fold, dtype=pl.Int8)
         ),
-        "y": y_va,
+        "y": y,
         "p": p,
         "points": pts,
-        "frame": x_va,
-        "model": {**probability_metrics(y_va, p), "capture_30": capture_at(y_va, p, 0.30)},
-        "points_metrics": {**ranking_metrics(y_va, pts), "capture_30": capture_at(y_va, pts, 0.30)},
+        "frame": to_model_frame(ts.builder.spec_, part),
+        "model": model_metrics,
+        "points_metrics": {**ranking_metrics(y, pts), "capture_30": capture_at(y, pts, 0.30)},
+        "folds": folds,
     }
 
 
@@ -138,18 +166,21 @@ def train(
     built = training_set if training_set is not None else build_training_set(export, config, checked.plan)
     guard = guard_training_set(built, config)
     ts = guard.training_set
+    judged = ts.judged()
     counts = {
-        f"{role}_{what}": int(v)
-        for role in ("train", "calibration", "valid")
-        for what, v in (("rows", ts.part(role).height), ("positives", ts.part(role)["label"].sum()))
+        "train_rows": ts.frame.height,
+        "train_positives": int(ts.frame["label"].sum()),
+        "valid_rows": judged.height,
+        "valid_positives": int(judged["label"].sum()),
     }
     log.info("training set: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
-    model, best = fit_model(ts, config)
-    ev = evaluate(model, ts, export, config)
+    model, bt = fit_model(ts, config)
+    best = bt.best_iteration
+    ev = evaluate(bt, ts, export, config)
     card, card_metrics, _ = scorecard_for(ts, config)
     ev.update(scorecard=card, scorecard_metrics=card_metrics, guard=guard, preflight=checked, search=model.metadata.get("search"))
     ev["by_cutoff"] = calibration_by_cutoff(ev["rows"]["cutoff"].to_numpy(), ev["y"], ev["p"])
-    valid_accounts = ts.part("valid").select("contact_id", "account_id", "cutoff", "label").with_columns(pl.Series("score", ev["p"]))
+    valid_accounts = ts.frame[bt.rows].select("contact_id", "account_id", "cutoff", "label").with_columns(pl.Series("score", ev["p"]))
     account_scale, account_metrics = account_grades(valid_accounts, config.grades)
     sample = ev["frame"].iloc[: min(len(ev["frame"]), 20_000)]
     contrib = model.contributions(sample)
@@ -161,12 +192,15 @@ def train(
     metrics = {f"valid_{k}": v for k, v in ev["model"].items()}
     metrics.update({f"points_valid_{k}": v for k, v in ev["points_metrics"].items()})
     metrics["best_iteration"] = float(best)
+    metrics["backtest_folds"] = float(len(ts.plan.folds))
+    metrics["fitted_cutoffs"] = float(len(ts.plan.cutoffs))
     metrics.update({f"scorecard_valid_{k}": v for k, v in card_metrics.items()})
     metrics.update({f"account_valid_{k}": v for k, v in account_metrics.items()})
     if account_scale is not None:
         model.metadata["account_grades"] = account_scale.to_dict()
     model.metadata["leakage"] = guard.to_dict()
     model.metadata["calibration_by_cutoff"] = ev["by_cutoff"]
+    model.metadata["backtest"] = {"folds": ev["folds"], "best_iteration": best, "logloss": bt.logloss, "calibration_half_life_folds": HALF_LIFE_FOLDS}
     # the retrain gate reads this: training got here, so the preflight passed (possibly with warnings)
     model.metadata["preflight"] = {
         "passed": True,
@@ -175,12 +209,17 @@ def train(
         "warnings": list(checked.warnings),
     }
 
+    figures, points = backtest_figures(ev["rows"], metrics)
+    decision = judge(figures, None, config.gate, guard_checks(model.metadata), points=points)
+    model.metadata["gate"] = {"promote": decision.promote, "rule": decision.rule, "reasons": decision.reasons()}
     run_id = model_uri = version = None
+    champion = False
     if tracking_uri is not None:
-        run_id, model_uri, version = _track(model, ev, table, metrics, export, config, tracking_uri, model_name, set_champion)
+        champion = set_champion and decision.promote
+        run_id, model_uri, version = _track(model, ev, table, metrics, export, config, tracking_uri, model_name, champion)
     return TrainResult(
         run_id, model_uri, model_name, version, tracking_uri, metrics, table, ts.plan, counts, model,
-        ev["rows"], card,
+        ev["rows"], card, decision, champion,
     )
 
 
@@ -189,9 +228,10 @@ def _metadata(
 ) -> dict[str, Any]:
     return {
         "label": {"positive_outcomes": list(config.label.positive_outcomes), "horizon_days": config.label.horizon_days},
-        "training_window": {"first_cutoff": plan.train[0].isoformat(), "last_cutoff": plan.train[-1].isoformat()},
-        "calibration_cutoffs": [t.isoformat() for t in plan.calibration],
-        "valid_cutoffs": [t.isoformat() for t in plan.valid],
+        "training_window": {"first_cutoff": plan.cutoffs[0].isoformat(), "last_cutoff": plan.cutoffs[-1].isoformat()},
+        # the served model was refitted on every matured cutoff of the export
+        "fitted_cutoffs": [t.isoformat() for t in plan.cutoffs],
+        "valid_cutoffs": [t.isoformat() for t in plan.judged],
         "counts": counts,
         "best_iteration": best,
         "grades": grades.to_dict(),
@@ -199,6 +239,14 @@ def _metadata(
         "data_fingerprint": export.fingerprint,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def fitted_cutoffs_text(metadata: dict[str, Any]) -> str:
+    """'2024-03 .. 2025-01 (11 matured monthly cutoffs)': what the served model was fitted on."""
+    cut = metadata.get("fitted_cutoffs") or []
+    if not cut:
+        return ""
+    return f"{cut[0][:7]} .. {cut[-1][:7]} ({len(cut)} matured monthly cutoffs)"
 
 
 def _flat_params(config: Config) -> dict[str, str]:
@@ -242,6 +290,7 @@ def _track(
                 "propensity.label": label_text,
                 "propensity.training_window": f"{meta['training_window']['first_cutoff']} .. {meta['training_window']['last_cutoff']}",
                 "propensity.valid_cutoffs": ", ".join(meta["valid_cutoffs"]),
+                "propensity.fitted_cutoffs": fitted_cutoffs_text(meta),
                 "propensity.data_fingerprint": export.fingerprint,
                 "propensity.data_window": f"{export.data_start:%Y-%m-%d} .. {export.data_end:%Y-%m-%d}",
             }
@@ -275,6 +324,7 @@ def _track(
             client = mlflow.MlflowClient()
             client.set_model_version_tag(model_name, version, "propensity.label", label_text)
             client.set_model_version_tag(model_name, version, "propensity.valid_roc_auc", f"{metrics['valid_roc_auc']:.4f}")
+            client.set_model_version_tag(model_name, version, "propensity.gate.rule", meta["gate"]["rule"][:4000])
             if set_champion:
                 client.set_registered_model_alias(model_name, CHAMPION, version)
         model_uri = f"models:/{model_name}/{version}" if model_name else info.model_uri

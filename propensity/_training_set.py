@@ -24,14 +24,20 @@ def history_start(export: CrmExport) -> datetime:
 
 @dataclass(frozen=True)
 class TrainingSet:
-    """Rows are (contact, cutoff) pairs of open leads; `role` says train, calibration or valid."""
+    """Rows are (contact, cutoff) pairs of open leads at every matured cutoff; `fold` is the index of
+    the backtest fold judged on the row's cutoff (-1 when none is)."""
 
     frame: pl.DataFrame
     builder: FeatureBuilder
     plan: SplitPlan
 
-    def part(self, role: str) -> pl.DataFrame:
-        return self.frame.filter(pl.col("role") == role)
+    def judged(self) -> pl.DataFrame:
+        """The rows some backtest fold is judged on, in (cutoff, contact) order."""
+        return self.frame.filter(pl.col("fold") >= 0)
+
+    def at(self, cutoffs: tuple[datetime, ...] | list[datetime]) -> pl.DataFrame:
+        """The rows of these cutoffs."""
+        return self.frame.filter(pl.col("cutoff").is_in(list(cutoffs)))
 
     @classmethod
     def stack(cls, labelled: pl.DataFrame, feats: pl.DataFrame, builder: FeatureBuilder, plan: SplitPlan) -> TrainingSet:
@@ -53,22 +59,19 @@ def default_plan(export: CrmExport, config: Config) -> SplitPlan:
 
 
 def labelled_pairs(export: CrmExport, config: Config, plan: SplitPlan) -> pl.DataFrame:
-    """The open leads at every planned cutoff, with `label` (0/1) and `role` (train, calibration, valid)."""
+    """The open leads at every planned cutoff, with `label` (0/1) and `fold` (the backtest fold judged
+    on the cutoff, -1 when none is)."""
     pairs = open_leads(export.contacts, export.outcomes, plan.all, config.label)
-    role = (
-        pl.when(pl.col("cutoff").is_in(list(plan.valid)))
-        .then(pl.lit("valid"))
-        .when(pl.col("cutoff").is_in(list(plan.calibration)))
-        .then(pl.lit("calibration"))
-        .otherwise(pl.lit("train"))
-    )
-    return label_pairs(pairs, export.outcomes, config.label).with_columns(role.alias("role"))
+    fold = pl.lit(-1, dtype=pl.Int8)
+    for i, f in enumerate(plan.folds):
+        fold = pl.when(pl.col("cutoff").is_in(list(f.judged))).then(pl.lit(i, dtype=pl.Int8)).otherwise(fold)
+    return label_pairs(pairs, export.outcomes, config.label).with_columns(fold.alias("fold"))
 
 
 def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> TrainingSet:
     """Features at every planned cutoff for the contacts open then, with labels from the horizon after."""
     plan = plan or default_plan(export, config)
-    builder = FeatureBuilder(config.features).fit(export, plan.train[-1])
+    builder = FeatureBuilder(config.features).fit(export, plan.cutoffs[-1])
     labelled = labelled_pairs(export, config, plan).sort("cutoff", "contact_id")
     feats = _features(builder, export, labelled.select("contact_id", "cutoff"))
     return TrainingSet.stack(labelled, feats, builder, plan)

@@ -24,6 +24,7 @@ __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_USER_ERROR", "EXIT_FAILED"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USER_ERROR = 2
+EXIT_NOT_IN_SERVICE = 3  # `train`: registered, but the gate kept it out of service (as `retrain`'s "kept")
 
 log = logging.getLogger("propensity")
 
@@ -97,6 +98,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             ts = spark_training_set(args.data_dir, export, config)  # the features built on Spark
         result = train(export, config, tracking_uri=uri, model_name=config.model_name, set_champion=not args.no_champion, training_set=ts)
     print_training_summary(result, config)
+    if not args.no_champion and not result.champion:
+        print(result.decision.table())
+        print(
+            f"propensity: not in service: {result.model_name} version {result.model_version} is registered but is not the "
+            f"champion: {result.decision.rule}",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_IN_SERVICE
     return EXIT_OK
 
 

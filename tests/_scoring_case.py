@@ -36,7 +36,7 @@ def scoring_case() -> ScoringCase:
     config = Config()
     ts = build_training_set(export, config)
     model, _ = fit_model(ts, config)
-    valid = ts.part("valid")
+    valid = ts.judged()
     from propensity._model import to_model_frame
 
     p = model.calibration.apply(model.margin(to_model_frame(model.spec, valid)))

@@ -217,7 +217,7 @@ def test_postgres_duckdb_and_csv_sources_give_identical_scores(
     home = tmp_path_factory.mktemp("dbstore")
     uri = f"sqlite:///{home / 'mlflow.db'}"
     quick = home / "quick.toml"  # model quality is not the point here: a small, fast model
-    quick.write_text("[model]\nnum_boost_round = 40\n\n[split]\nmax_train_cutoffs = 3\n", encoding="utf-8")
+    quick.write_text("[model]\nnum_boost_round = 40\n\n[split]\nmax_train_cutoffs = 5\nbacktest_folds = 1\n", encoding="utf-8")
     assert main(["-q", "train", "--source", databases["duckdb"], "--tables", MAPPING, "--config", str(quick), "--tracking-uri", uri]) == 0
     out = {}
     for kind, args in (

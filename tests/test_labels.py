@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
@@ -50,20 +50,42 @@ def test_month_starts_are_first_of_month_inside_range() -> None:
     assert got == [datetime(2025, 2, 1), datetime(2025, 3, 1), datetime(2025, 4, 1)]
 
 
-def test_split_blocks_are_purged_so_no_label_window_overlaps_the_next_block() -> None:
+def test_backtest_folds_never_fit_a_label_window_that_reaches_their_judged_cutoff() -> None:
     plan = plan_split(datetime(2025, 1, 1), datetime(2026, 6, 30), LabelConfig(horizon_days=90), SplitConfig())
-    assert plan.valid == (datetime(2026, 3, 1), datetime(2026, 4, 1))
-    assert plan.calibration == (datetime(2025, 11, 1), datetime(2025, 12, 1))
-    assert plan.train[0] == datetime(2025, 4, 1) and plan.train[-1] == datetime(2025, 8, 1)
-    from datetime import timedelta
+    # every month start from 2025-04-01 (60 days of history) whose 90 days passed by 2026-06-30
+    assert plan.cutoffs[0] == datetime(2025, 4, 1) and plan.cutoffs[-1] == datetime(2026, 4, 1)
+    assert len(plan.cutoffs) == 13
+    assert plan.judged == (datetime(2026, 1, 1), datetime(2026, 2, 1), datetime(2026, 3, 1), datetime(2026, 4, 1))
+    for fold in plan.folds:
+        assert fold.fit[-1] + timedelta(days=90) <= fold.judged[0]
+        # expanding window: everything whose label window closed before the judged cutoff
+        assert fold.fit == tuple(t for t in plan.cutoffs if t + timedelta(days=90) <= fold.judged[0])
+    assert [len(f.fit) for f in plan.folds] == [7, 8, 9, 10]
 
-    assert plan.train[-1] + timedelta(days=90) <= plan.calibration[0]
-    assert plan.calibration[-1] + timedelta(days=90) <= plan.valid[0]
+
+def test_the_newest_matured_cutoff_is_judged_and_fitted_by_the_served_model() -> None:
+    plan = plan_split(datetime(2025, 1, 1), datetime(2026, 6, 30), LabelConfig(horizon_days=90), SplitConfig())
+    assert plan.folds[-1].judged == (plan.cutoffs[-1],)
+    assert plan.cutoffs[-1] + timedelta(days=90) <= datetime(2026, 6, 30) < datetime(2026, 5, 1) + timedelta(days=90)
 
 
-def test_split_refuses_an_export_too_short_for_the_horizon() -> None:
-    with pytest.raises(PropensityError, match=r"too short for a forward split with a 90-day horizon"):
-        plan_split(datetime(2025, 1, 1), datetime(2025, 9, 30), LabelConfig(), SplitConfig())
+def test_a_twelve_month_export_with_a_90_day_horizon_gets_a_backtest() -> None:
+    # the real funnel of the issue: 2017-06-14 .. 2018-05-31
+    plan = plan_split(datetime(2017, 6, 14), datetime(2018, 5, 31), LabelConfig(horizon_days=90), SplitConfig())
+    assert plan.cutoffs == tuple(datetime(y, m, 1) for y, m in [(2017, 9), (2017, 10), (2017, 11), (2017, 12), (2018, 1), (2018, 2), (2018, 3)])
+    assert [f.judged[0] for f in plan.folds] == [datetime(2017, 12, 1), datetime(2018, 1, 1), datetime(2018, 2, 1), datetime(2018, 3, 1)]
+    assert plan.folds[0].fit == (datetime(2017, 9, 1),)
+
+
+def test_split_refuses_an_export_too_short_for_the_horizon_and_says_what_it_needs() -> None:
+    with pytest.raises(PropensityError, match=r"found 2 matured cutoff\(s\).*About 271 days of history are needed"):
+        plan_split(datetime(2025, 1, 1), datetime(2025, 7, 30), LabelConfig(), SplitConfig())
+
+
+def test_max_train_cutoffs_keeps_the_newest() -> None:
+    plan = plan_split(datetime(2020, 1, 1), datetime(2026, 6, 30), LabelConfig(horizon_days=90), SplitConfig(max_train_cutoffs=6))
+    assert plan.cutoffs == tuple(datetime(2025, m, 1) for m in range(11, 13)) + tuple(datetime(2026, m, 1) for m in range(1, 5))
+    assert [f.judged[0].month for f in plan.folds] == [2, 3, 4]
 
 
 def test_open_leads_returns_one_row_per_contact_and_cutoff(tiny_export) -> None:  # type: ignore[no-untyped-def]

@@ -284,7 +284,7 @@ def _planted_auc(ts) -> float:  # type: ignore[no-untyped-def]
     from propensity._leakage import single_column_auc
     from propensity._model import to_model_frame
 
-    train = ts.part("train")
+    train = ts.frame
     return single_column_auc(to_model_frame(ts.builder.spec_, train)[PLANTED], train["label"].to_numpy())
 
 
@@ -310,7 +310,7 @@ def test_leakage_guard_names_and_excludes_a_planted_status_column(planted_set) -
                                              "source": f"contacts.{PLANTED}"}
     assert handler.lines == [
         f"warning: leakage guard: '{PLANTED}' (contacts.{PLANTED}) predicts the label almost by itself (single-feature ROC AUC "
-        f"{auc:.3f} on {planted_set.part('train').height:,} training leads): excluded; if it is known when a lead arrives, "
+        f"{auc:.3f} on {planted_set.frame.height:,} training leads): excluded; if it is known when a lead arrives, "
         f'keep it with [leakage] keep = ["{PLANTED}"] in the training config (--config)'
     ]
 
