@@ -16,9 +16,13 @@ __all__ = ["TrainingSet", "build_training_set", "history_start", "default_plan",
 
 
 def history_start(export: CrmExport) -> datetime:
-    """When the recorded engagement history begins (contacts may be older than their history)."""
+    """When the recorded history begins: the first event, or without events the first outcome
+    (contacts may be older than their history; a cutoff before any recorded outcome would label
+    every lead negative)."""
     if export.events.height:
         return export.events["occurred_at"].min()  # type: ignore[return-value]
+    if export.outcomes is not None and export.outcomes.height:
+        return export.outcomes["occurred_at"].min()  # type: ignore[return-value]
     return export.data_start
 
 

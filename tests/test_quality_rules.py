@@ -56,11 +56,11 @@ class _Lines(logging.Handler):
 
 # ------------------------------------------------------------------------------------ preflight
 def _train_counts(export: CrmExport, config: Config) -> tuple[int, int]:
-    """Positive and negative leads over the training cutoffs, counted here from the label rules."""
+    """Positive and negative leads over every matured cutoff, counted here from the label rules."""
     from propensity._training_set import history_start
 
     plan = plan_split(history_start(export), export.data_end, config.label, config.split)
-    labelled = label_pairs(open_leads(export.contacts, export.outcomes, plan.train, config.label), export.outcomes, config.label)
+    labelled = label_pairs(open_leads(export.contacts, export.outcomes, plan.cutoffs, config.label), export.outcomes, config.label)
     pos = int(labelled["label"].sum())
     return pos, labelled.height - pos
 
@@ -75,8 +75,9 @@ def test_preflight_refuses_too_few_positives_with_exit_2_the_counts_and_the_poin
     err = capsys.readouterr().err.strip().splitlines()
     pos, neg = _train_counts(read_export(small_crm, require_outcomes=True), Config())
     assert code == 2
-    assert len(err) == 1 and err[0].startswith("propensity: error: too little to learn from: the training window (")
-    assert f"has {pos:,} positive and {neg:,} negative leads (opportunity within 90 days)" in err[0]
+    assert len(err) == 1 and err[0].startswith("propensity: error: too little to learn from: the ")
+    assert "matured monthly cutoffs (" in err[0]
+    assert f"hold {pos:,} positive and {neg:,} negative open leads (opportunity within 90 days)" in err[0]
     assert "at least 100,000 positive and 200 negative are needed ([preflight] min_positives, min_negatives)" in err[0]
     assert "`propensity score DATA_DIR --points --out FILE`" in err[0]
     assert pos > 0 and neg > pos  # the refusal is about the threshold, not an empty export
@@ -98,8 +99,8 @@ def test_preflight_warns_below_the_soft_threshold_and_trains_on(small_crm: Path)
     assert quiet.warnings == ()  # the defaults (100 / 1000) are met
     assert soft.counts["train_positives"] == pos and soft.counts["train_negatives"] == neg
     assert len(soft.warnings) == 1
-    assert soft.warnings[0].startswith(f"only {pos:,} positive and {neg:,} negative leads in the training window (")
-    assert soft.warnings[0].endswith(f"below {pos + 1:,} / 10 the model and its validation figures are unstable")
+    assert soft.warnings[0].startswith(f"only {pos:,} positive and {neg:,} negative leads at the matured cutoffs (")
+    assert soft.warnings[0].endswith(f"below {pos + 1:,} / 10 the model and its backtest figures are unstable")
     assert handler.lines == [f"warning: {soft.warnings[0]}"]
 
 
