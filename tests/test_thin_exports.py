@@ -198,3 +198,18 @@ def test_an_export_with_one_event_type_trains(generated: Path, tmp_path: Path) -
     assert not [f.name for f in spec.features if f.kind == "distinct"]  # one type: no breadth of activity
     assert "breadth" not in set(result.drivers["field"])
     assert result.metrics["valid_roc_auc"] > 0.5
+
+
+def test_a_category_with_one_known_level_reads_against_the_unknown() -> None:
+    import pandas as pd
+
+    from propensity._feature_spec import FeatureDef
+    from propensity._reasons import drivers
+
+    # industry is filled in for two leads (Software) and unknown for two; the known ones score higher
+    spec = FeatureSpec(features=(FeatureDef("industry", "category", "industry", source="accounts.industry"),),
+                       event_types=(), high_intent_events=(), categories={"industry": ("Software",)})
+    frame = pd.DataFrame({"industry": pd.Categorical(["Software", None, "Software", None], categories=["Software"])})
+    contrib = np.array([[0.2, -1.0], [-0.1, -1.0], [0.3, -1.0], [-0.2, -1.0]])  # the feature's, then the bias
+    assert drivers(spec, frame, contrib)["direction"].tolist() == ["higher for Software than when unknown"]
+    assert drivers(spec, frame, -contrib)["direction"].tolist() == ["lower for Software than when unknown"]
