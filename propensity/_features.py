@@ -206,7 +206,7 @@ class FeatureBuilder:
     ) -> list[FeatureDef]:
         """The account's size and earlier outcomes, and (with events) its buying committee's engagement."""
         feats = [FeatureDef("acct_contacts", "account", "account_engagement", source="contacts")]
-        labels["account_engagement"] = "buying-committee engagement"
+        labels["account_engagement"] = "buying-committee engagement" if event_types else "contacts at the account"
         if event_types:
             feats += FeatureBuilder._committee_defs(cfg, high_intent, contacts, labels)
         for o in outcome_types:

@@ -190,6 +190,16 @@ def test_constant_and_all_missing_columns_are_left_out_of_model_drivers_and_reas
     assert not [r for r in reasons if "region" in r or "score version" in r or "budget note" in r]
 
 
+def test_an_export_without_events_learns_from_its_accounts(generated: Path, tmp_path: Path) -> None:
+    result = _train(_thin(generated, tmp_path / "accounts", events="none"))
+    spec = result.model.spec
+    assert not [f.name for f in spec.features if f.kind in _EVENT_KINDS]
+    assert {"acct_contacts", "industry", "employee_count"} <= set(spec.names)
+    assert spec.field_label("account_engagement") == "contacts at the account"  # not an engaged committee: no events
+    assert not set(result.drivers["field"]) & _EVENT_FIELDS - {"account_engagement"}
+    assert result.metrics["valid_roc_auc"] > 0.5  # measured 0.75 when written
+
+
 def test_an_export_with_one_event_type_trains(generated: Path, tmp_path: Path) -> None:
     result = _train(_thin(generated, tmp_path / "one", events="one"))
     spec = result.model.spec
