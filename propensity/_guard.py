@@ -85,7 +85,7 @@ def without_features(ts: TrainingSet, names: set[str]) -> TrainingSet:
 def uninformative(frame: pl.DataFrame, names: list[str]) -> dict[str, str]:
     """The features of `names` that hold no information in `frame`: 'all missing' or 'constant'
     (one value, missing counted as a value: a feature present for some leads only says something)."""
-    if frame.height == 0:
+    if frame.height == 0 or not names:
         return {}
     missing = frame.select(pl.col(names).null_count()).row(0)
     distinct = frame.select(pl.col(names).n_unique()).row(0)
