@@ -84,42 +84,16 @@ class FeatureBuilder:
         top = counts.sort(["len", "event_type"], descending=[True, False]).head(cfg.max_event_types)
         event_types = tuple(sorted(top["event_type"].to_list()))
         if not event_types:
-            raise PropensityError(
-                f"events: no event type occurs at least {cfg.min_event_type_count} times up to "
-                f"{cutoff:%Y-%m-%d}; there is no engagement history to learn from"
+            # a valid export (the events table may be empty): learn from who the leads are and how old
+            log.info(
+                "no event type occurs at least %d times up to %s: no engagement features, the model learns "
+                "from the contacts' attributes, titles, accounts and age", cfg.min_event_type_count, f"{cutoff:%Y-%m-%d}",
             )
         high_intent = tuple(e for e in cfg.high_intent_events if e in event_types)
         outcome_types = self._outcome_types(export, cutoff) if cfg.outcome_history else ()
 
-        feats: list[FeatureDef] = []
         labels: dict[str, str] = {}
-        for e in event_types:
-            labels[e] = event_label(e)
-            for w in cfg.windows_days:
-                feats.append(FeatureDef(f"n_{sanitize(e)}_{w}d", "count", e, event_type=e, window=w))
-            feats.append(FeatureDef(f"days_since_{sanitize(e)}", "recency", e, event_type=e))
-        feats += [
-            FeatureDef("days_since_last_event", "recency", "recency"),
-            FeatureDef("days_since_first_event", "age", "first_touch"),
-            FeatureDef(f"trend_{cfg.trend_days}d", "trend", "trend", window=cfg.trend_days),
-            FeatureDef(f"distinct_types_{max(cfg.windows_days)}d", "distinct", "breadth", window=max(cfg.windows_days)),
-        ]
-        if 0 < cfg.acceleration_days < cfg.trend_days:
-            feats.append(FeatureDef(f"accel_{cfg.acceleration_days}d", "accel", "trend", window=cfg.acceleration_days))
-        feats.append(FeatureDef("decay_engagement", "decay", "decayed_engagement"))
-        if high_intent:
-            feats.append(FeatureDef("decay_high_intent", "decay", "decayed_engagement", source="high_intent"))
-        for e in cfg.unsubscribe_events:
-            if e in event_types:
-                feats.append(FeatureDef(f"ever_{sanitize(e)}", "flag", "unsubscribe", event_type=e))
-                labels["unsubscribe"] = "ever unsubscribed"
-        labels.update(
-            recency="recency of activity",
-            first_touch="time since first touch",
-            trend="activity trend",
-            breadth="breadth of activity",
-            decayed_engagement="recent engagement (decay-weighted)",
-        )
+        feats = self._engagement_defs(cfg, event_types, high_intent, labels) if event_types else []
         for o in outcome_types:
             feats.append(FeatureDef(f"days_since_outcome_{sanitize(o)}", "outcome", "outcome_history", event_type=o))
             labels["outcome_history"] = "the contact's earlier outcomes"
@@ -128,14 +102,16 @@ class FeatureBuilder:
         contacts = self._contact_attributes(export.contacts)
         has_accounts = export.contacts["account_id"].null_count() < export.contacts.height
         if has_accounts:
-            feats += self._account_defs(cfg, high_intent, outcome_types, contacts, labels)
+            feats += self._account_defs(cfg, event_types, high_intent, outcome_types, contacts, labels)
 
-        accounts = export.accounts
+        # firmographics only when some contact has an account the accounts table describes
+        accounts = export.accounts if has_accounts and export.accounts.height else export.accounts.clear().select("account_id")
         feats.append(FeatureDef("title_seniority", "category", "seniority", source="job_title"))
         feats.append(FeatureDef("title_department", "category", "department", source="job_title"))
         labels.update(seniority="job title seniority", department="job title department")
         feats.append(FeatureDef("contact_age_days", "numeric", "contact_age", source="created_at"))
-        feats.append(FeatureDef("first_touch_lag_days", "lag", "contact_age", source="created_at"))
+        if event_types:
+            feats.append(FeatureDef("first_touch_lag_days", "lag", "contact_age", source="created_at"))
         labels["contact_age"] = "time in the CRM"
         used = {f.name for f in feats}
         for table, frame, skip in (("contacts", contacts, {"title_seniority", "title_department"}), ("accounts", accounts, {"account_id"})):
@@ -184,16 +160,73 @@ class FeatureBuilder:
         return tuple(sorted(known.filter(pl.col("len") >= _MIN_OUTCOME_COUNT)["outcome"].to_list()))
 
     @staticmethod
+    def _engagement_defs(
+        cfg: FeatureConfig, event_types: tuple[str, ...], high_intent: tuple[str, ...], labels: dict[str, str]
+    ) -> list[FeatureDef]:
+        """The contact's own engagement: counts and recency per type, recency, first touch, trend, breadth, decay, flags."""
+        feats: list[FeatureDef] = []
+        for e in event_types:
+            labels[e] = event_label(e)
+            for w in cfg.windows_days:
+                feats.append(FeatureDef(f"n_{sanitize(e)}_{w}d", "count", e, event_type=e, window=w))
+            feats.append(FeatureDef(f"days_since_{sanitize(e)}", "recency", e, event_type=e))
+        feats += [
+            FeatureDef("days_since_last_event", "recency", "recency"),
+            FeatureDef("days_since_first_event", "age", "first_touch"),
+            FeatureDef(f"trend_{cfg.trend_days}d", "trend", "trend", window=cfg.trend_days),
+        ]
+        if len(event_types) > 1:  # with one type, breadth only repeats whether there was any event
+            feats.append(FeatureDef(f"distinct_types_{max(cfg.windows_days)}d", "distinct", "breadth", window=max(cfg.windows_days)))
+        if 0 < cfg.acceleration_days < cfg.trend_days:
+            feats.append(FeatureDef(f"accel_{cfg.acceleration_days}d", "accel", "trend", window=cfg.acceleration_days))
+        feats.append(FeatureDef("decay_engagement", "decay", "decayed_engagement"))
+        if high_intent:
+            feats.append(FeatureDef("decay_high_intent", "decay", "decayed_engagement", source="high_intent"))
+        for e in cfg.unsubscribe_events:
+            if e in event_types:
+                feats.append(FeatureDef(f"ever_{sanitize(e)}", "flag", "unsubscribe", event_type=e))
+                labels["unsubscribe"] = "ever unsubscribed"
+        labels.update(
+            recency="recency of activity",
+            first_touch="time since first touch",
+            trend="activity trend",
+            breadth="breadth of activity",
+            decayed_engagement="recent engagement (decay-weighted)",
+        )
+        return feats
+
+    @staticmethod
     def _account_defs(
         cfg: FeatureConfig,
+        event_types: tuple[str, ...],
         high_intent: tuple[str, ...],
         outcome_types: tuple[str, ...],
         contacts: pl.DataFrame,
         labels: dict[str, str],
     ) -> list[FeatureDef]:
+        """The account's size and earlier outcomes, and (with events) its buying committee's engagement."""
+        feats = [FeatureDef("acct_contacts", "account", "account_engagement", source="contacts")]
+        labels["account_engagement"] = "buying-committee engagement" if event_types else "contacts at the account"
+        if event_types:
+            feats += FeatureBuilder._committee_defs(cfg, high_intent, contacts, labels)
+        for o in outcome_types:
+            s = sanitize(o)
+            feats.append(FeatureDef(f"acct_outcome_{s}_contacts", "account", "account_outcomes", event_type=o, source=f"outcome:{o}"))
+            feats.append(
+                FeatureDef(f"acct_days_since_outcome_{s}", "account", "account_outcomes", event_type=o, source=f"outcome_recency:{o}")
+            )
+            labels["account_outcomes"] = "the account's earlier outcomes"
+        return feats
+
+    @staticmethod
+    def _committee_defs(
+        cfg: FeatureConfig, high_intent: tuple[str, ...], contacts: pl.DataFrame, labels: dict[str, str]
+    ) -> list[FeatureDef]:
+        """The engaged buying committee: engaged people by window, seniority and department, the
+        account's (high-intent) events, its trend, and the contact's share of its activity."""
         c = cfg.committee_days
         longest = max(cfg.windows_days)
-        feats = [FeatureDef("acct_contacts", "account", "account_engagement", source="contacts")]
+        feats: list[FeatureDef] = []
         for w in cfg.windows_days:
             feats.append(FeatureDef(f"acct_engaged_contacts_{w}d", "account", "account_engagement", window=w, source="engaged"))
             feats.append(FeatureDef(f"acct_events_{w}d", "account", "account_engagement", window=w, source="events"))
@@ -218,7 +251,6 @@ class FeatureBuilder:
                 FeatureDef(f"acct_accel_{cfg.acceleration_days}d", "account", "account_trend", window=cfg.acceleration_days, source="accel")
             )
         labels.update(
-            account_engagement="buying-committee engagement",
             committee_seniority="seniority in the engaged committee",
             committee_departments="departments in the engaged committee",
             contact_share="the contact's share of account activity",
@@ -233,13 +265,6 @@ class FeatureBuilder:
                 )
             feats.append(FeatureDef("acct_decay_high_intent", "account", "account_intent", source="decay_high_intent"))
             labels["account_intent"] = "account high-intent activity"
-        for o in outcome_types:
-            s = sanitize(o)
-            feats.append(FeatureDef(f"acct_outcome_{s}_contacts", "account", "account_outcomes", event_type=o, source=f"outcome:{o}"))
-            feats.append(
-                FeatureDef(f"acct_days_since_outcome_{s}", "account", "account_outcomes", event_type=o, source=f"outcome_recency:{o}")
-            )
-            labels["account_outcomes"] = "the account's earlier outcomes"
         return feats
 
     @classmethod

@@ -303,6 +303,11 @@ def _direction(spec: FeatureSpec, f: FeatureDef, values: pd.Series, contrib: np.
         means = frame.dropna().groupby("v", observed=True)["c"].mean().sort_values()
         if means.empty:
             return "no effect"
+        if len(means) == 1:  # one level, else unknown: the level against the unknown
+            level, unknown = _level_text(f, means.index[0]), frame.loc[frame["v"].isna(), "c"]
+            if unknown.empty:
+                return f"{level} only: no effect"
+            return f"{'higher' if means.iloc[0] >= unknown.mean() else 'lower'} for {level} than when unknown"
         hi, lo = _level_text(f, means.index[-1]), _level_text(f, means.index[0])
         return f"highest for {hi}, lowest for {lo}"
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
