@@ -154,7 +154,8 @@ def _span_line(r: CheckReport) -> str:
 def _label_lines(r: CheckReport) -> list[str]:
     label = r.config.label
     rows = sum(m.rows for m in r.positives)
-    lines = [f"label: {' or '.join(map(repr, label.positive_outcomes))} within {label.horizon_days} days ({rows:,} positive outcome rows)"]
+    held_rows = f"{rows:,} rows of these outcomes" if rows else "none of these outcomes occurs in the export"
+    lines = [f"label: {' or '.join(map(repr, label.positive_outcomes))} within {label.horizon_days} days ({held_rows})"]
     held = ", ".join(f"{name} {n:,}" for name, n in r.outcomes.items()) or "none"
     lines.append(f"outcomes in the export: {held}")
     return lines

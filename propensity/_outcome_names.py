@@ -45,10 +45,8 @@ class OutcomeMatch:
         text = f"positive outcome {self.configured!r} does not occur in outcomes"
         if self.suggestion is None:
             return text
-        text += f"; did you mean {self.suggestion!r} ({self.suggestion_rows:,} rows)?"
-        if self.configured.strip().lower() == self.suggestion:
-            text += " (outcome values are read stripped and lower case)"
-        return text
+        note = "; outcome values are read stripped and lower case" if self.configured.strip().lower() == self.suggestion else ""
+        return text + f"; did you mean {self.suggestion!r} ({self.suggestion_rows:,} rows{note})?"
 
 
 def outcome_counts(outcomes: pl.DataFrame | None) -> dict[str, int]:
@@ -91,7 +89,7 @@ def refuse_mistyped_outcomes(outcomes: pl.DataFrame | None, label: LabelConfig) 
     matches = match_outcomes(label.positive_outcomes, counts)
     mistyped = [m.message() for m in matches if m.mistyped]
     if mistyped:
-        raise MistypedOutcome("; ".join(mistyped) + ". Fix [label] positive_outcomes in the training config")
+        raise MistypedOutcome(" ".join(mistyped) + " Fix [label] positive_outcomes in the training config")
     if not any(m.rows for m in matches):
         held = ", ".join(f"{name!r} ({n:,} rows)" for name, n in list(counts.items())[:8]) or "no outcome at all"
         raise MistypedOutcome(
