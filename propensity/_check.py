@@ -171,11 +171,11 @@ def _plan_line(plan: SplitPlan) -> str:
 def render_summary(r: CheckReport) -> str:
     """A few lines: history, label, plan (what `propensity train` prints before it trains)."""
     lines = [_span_line(r), *_label_lines(r)[:1]]
-    lines += [f"  {m.message()}" for m in r.positives if not m.rows]
     if r.plan is not None:
         lines.append(_plan_line(r.plan))
     used = int(r.event_types["used"].sum())
     lines.append(f"event types: {used} of {r.event_types.height} reach [features] min_event_type_count {r.config.features.min_event_type_count}")
+    lines += [f"warning: {w}" for w in r.warnings]
     return "\n".join(lines)
 
 

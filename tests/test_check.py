@@ -178,3 +178,23 @@ def test_one_event_per_contact_is_almost_none(crm: Path) -> None:
     sparse = type(export)(export.contacts, export.accounts, first, export.outcomes, export.source, export.fingerprint, export.report)
     hint = flat_table_hint(sparse)
     assert hint is not None and hint.startswith(f"the export has {first.height:,} events, at most 1 per contact")
+
+
+def test_train_prints_the_history_label_and_plan_before_it_trains(
+    crm: Path, rows_of: dict[str, int], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import propensity._train
+    from propensity._errors import PropensityError
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise PropensityError("stopped where training starts")
+
+    monkeypatch.setattr(propensity._train, "train", stop)
+    assert main(["train", str(crm), "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}"]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:5] == [
+        "history: 2025-01-01 .. 2025-12-31 (364 days of events)",
+        f"label: 'opportunity' within 90 days ({rows_of['opportunity']} rows of these outcomes)",
+        "plan: 7 matured monthly cutoffs (2025-04-01 .. 2025-10-01), 4 backtest folds",
+        "event types: 9 of 9 reach [features] min_event_type_count 20",
+    ]
