@@ -17,9 +17,14 @@ from propensity._config import Config
 from propensity._errors import PropensityError
 from propensity._export import CrmExport
 from propensity._labels import SplitPlan
-from propensity._outcome_names import OutcomeMatch, match_outcomes, outcome_counts, refuse_mistyped_outcomes
+from propensity._outcome_names import (
+    OutcomeMatch,
+    match_outcomes,
+    outcome_counts,
+    refuse_mistyped_outcomes,
+)
 
-__all__ = ["CheckReport", "check_export", "render_check", "render_summary", "flat_table_hint"]
+__all__ = ["CheckReport", "check_export", "flat_table_hint", "render_check", "render_summary"]
 
 # Events per contact at or below which an export looks like a one-row-per-lead table.
 SPARSE_EVENTS_PER_CONTACT = 1

@@ -17,7 +17,7 @@ import polars as pl
 from propensity._config import LabelConfig
 from propensity._errors import PropensityError
 
-__all__ = ["MistypedOutcome", "OutcomeMatch", "outcome_counts", "match_outcomes", "refuse_mistyped_outcomes"]
+__all__ = ["MistypedOutcome", "OutcomeMatch", "match_outcomes", "outcome_counts", "refuse_mistyped_outcomes"]
 
 
 class MistypedOutcome(PropensityError):

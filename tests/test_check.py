@@ -150,8 +150,10 @@ def test_train_refuses_a_mistyped_outcome_with_exit_2_before_training(
     assert main(["train", str(crm), "--config", config, "--tracking-uri", f"sqlite:///{store / 'mlflow.db'}"]) == 2
     captured = capsys.readouterr()
     assert captured.err.splitlines() == [
-        f"propensity: error: positive outcome 'closed won' does not occur in outcomes; did you mean 'closed_won' "
-        f"({rows_of['closed_won']} rows)? Fix [label] positive_outcomes in the training config"
+        (
+            f"propensity: error: positive outcome 'closed won' does not occur in outcomes; did you mean 'closed_won' "
+            f"({rows_of['closed_won']} rows)? Fix [label] positive_outcomes in the training config"
+        )
     ]
     assert not store.exists()
 
