@@ -18,7 +18,7 @@ from propensity._errors import PropensityError
 from propensity._export import CrmExport
 from propensity._labels import SplitPlan
 
-__all__ = ["FALLBACK_HINT", "InsufficientData", "PreflightResult", "cutoff_counts", "preflight"]
+__all__ = ["FALLBACK_HINT", "InsufficientData", "PreflightResult", "cutoff_counts", "judge_counts", "preflight"]
 
 log = logging.getLogger("propensity")
 
@@ -61,11 +61,21 @@ def cutoff_counts(export: CrmExport, config: Config, plan: SplitPlan) -> pl.Data
 
 def preflight(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> PreflightResult:
     """Count the positive and negative leads the model and the backtest would learn from; refuse
-    (InsufficientData) or warn per [preflight]."""
+    (MistypedOutcome, InsufficientData) or warn per [preflight]."""
+    from propensity._outcome_names import refuse_mistyped_outcomes
     from propensity._training_set import default_plan
 
+    refuse_mistyped_outcomes(export.outcomes, config.label)  # a typo is named, not counted as "0 positives"
     plan = plan or default_plan(export, config)
-    per_cutoff = cutoff_counts(export, config, plan)
+    result = judge_counts(config, plan, cutoff_counts(export, config, plan))
+    for w in result.warnings:
+        log.warning("warning: %s", w)
+    return result
+
+
+def judge_counts(config: Config, plan: SplitPlan, per_cutoff: pl.DataFrame) -> PreflightResult:
+    """The preflight's rules on counted cutoffs (`cutoff_counts`): refuse (InsufficientData) or return
+    the counts with their warnings (not logged)."""
     pos = int(per_cutoff["positives"].sum())
     neg = int(per_cutoff["open_leads"].sum()) - pos
     judged = per_cutoff.filter(pl.col("fold") >= 0)
@@ -103,6 +113,4 @@ def preflight(export: CrmExport, config: Config, plan: SplitPlan | None = None) 
             f"the backtest has {len(plan.folds)} fold: its figures rest on one cutoff and the calibration is fitted on "
             "the same leads it is judged on; more history gives more folds"
         )
-    for w in warnings:
-        log.warning("warning: %s", w)
     return PreflightResult(plan, counts, tuple(warnings), per_cutoff)

@@ -78,14 +78,30 @@ def _read_summary(export) -> str:  # type: ignore[no-untyped-def]
     return line
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """propensity check DATA_DIR: is the export enough to train on, and what to change when it is not."""
+    from propensity._check import check_export, render_check
+
+    config = _config(args)
+    export = _read_history(args, require_outcomes=True)
+    print(_read_summary(export))
+    report = check_export(export, config)
+    print(render_check(report))
+    return report.exit_code
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    from propensity._check import check_export, render_summary
+    from propensity._outcome_names import refuse_mistyped_outcomes
     from propensity._report_text import print_training_summary
     from propensity._tracking import check_server, resolve_tracking_uri, tracking_errors
     from propensity._train import train
 
     config = _config(args)
     export = _read_history(args, require_outcomes=True)
+    refuse_mistyped_outcomes(export.outcomes, config.label)  # a typo is named up front, not trained into "0 positives"
     print(_read_summary(export))
+    print(render_summary(check_export(export, config, count_leads=False)))
     uri = resolve_tracking_uri(args.tracking_uri)
     check_server(uri)  # a refusing or absent server fails now, not after training
     with tracking_errors(uri):
@@ -615,6 +631,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="reports/report.html", help="HTML file to write (default reports/report.html)")
     tracking(r)
     r.set_defaults(func=cmd_report)
+
+    c = sub.add_parser(
+        "check",
+        help="is the export enough to train on, and what to change when it is not (exit 0 would train, 2 refused; nothing written)",
+        epilog="prints the history span, the label against the outcome names the export holds, open leads and positives "
+        "per matured monthly cutoff, the backtest folds, the event types and a verdict: 'check: ok', 'check: ok with "
+        "warnings' or 'check: not enough: <what to change>'",
+    )
+    c.add_argument("data_dir", nargs="?", help="folder with the CRM export (contacts, accounts, events, outcomes); or use --source")
+    c.add_argument("--config", help="training config TOML (see training/default.toml)")
+    c.add_argument("--features", help="feature-set TOML (see features/default.toml)")
+    c.add_argument("--source", metavar="URL", help="read the CRM tables from a database (as train --source)")
+    c.add_argument("--tables", metavar="MAP", help="database table names, e.g. contacts=crm_contacts,events=crm_events")
+    c.set_defaults(func=cmd_check)
 
     rt = sub.add_parser(
         "retrain",

@@ -3,7 +3,7 @@ code 2, no traceback, nothing written. And the input that is odd but valid: rows
 contacts (counted), unknown event types (one warning), mixed-zone timestamps (converted), a contact
 without created_at at scoring (a reject, not a failure): every open lead is scored or rejected.
 
-The matrix runs each data case through every command that reads an export (`train`, `score`, `explain`, `retrain`) on
+The matrix runs each data case through every command that reads an export (`train`, `score`, `explain`, `retrain`, `check`) on
 the tiny hand-built export of conftest written as CSV; it fails while reading, before any model
 or store is touched. The cases that need a model use the session's canary store (see test_pii).
 """
@@ -99,7 +99,7 @@ class Case:
     id: str
     mutate: Callable[[Path], None]
     match: str  # regex on the one error line, after "propensity: error: "
-    commands: tuple[str, ...] = ("train", "score", "explain", "retrain")
+    commands: tuple[str, ...] = ("train", "score", "explain", "retrain", "check")
 
 
 DATA_CASES = [
@@ -107,7 +107,7 @@ DATA_CASES = [
     Case("a-file-not-a-folder", replace_folder_with_file, r"^not a folder: .*crm \(give the folder holding contacts\.csv"),
     Case("no-contacts-table", remove("contacts.csv"), r"crm: no contacts table \(expected contacts\.csv or contacts\.parquet\)"),
     Case("no-events-table", remove("events.csv"), r"crm: no events table \(expected events\.csv or events\.parquet; it may be empty, but it must exist\)"),
-    Case("no-outcomes-table-to-train", remove("outcomes.csv"), r"crm: no outcomes table \(expected outcomes\.csv", ("train",)),
+    Case("no-outcomes-table-to-train", remove("outcomes.csv"), r"crm: no outcomes table \(expected outcomes\.csv", ("train", "check")),
     Case("ambiguous-table", lambda f: pl.read_csv(f / "contacts.csv").write_parquet(f / "contacts.parquet"),
          r"crm: ambiguous contacts table: both contacts\.csv and contacts\.parquet"),
     Case("missing-column-contact-id", rename("contacts", "contact_id", "id"),
@@ -135,7 +135,7 @@ DATA_CASES = [
     Case("missing-timestamp", set_value("events", "occurred_at", "", 3),
          r"^events\.csv: column 'occurred_at': missing timestamp in row 4$"),
     Case("missing-created-at-to-train", set_value("contacts", "created_at", "", 1),
-         r"^contacts\.csv: column 'created_at': missing timestamp in row 2$", ("train",)),
+         r"^contacts\.csv: column 'created_at': missing timestamp in row 2$", ("train", "check")),
     Case("empty-contacts-table", edit("contacts", lambda f: f.head(0)), r"^contacts\.csv: the contacts table has no rows$"),
     Case("empty-file", write_bytes("events.csv", b""), r"^events\.csv: the file is empty \(no header row\)$"),
     Case("duplicate-contact-id", edit("contacts", lambda f: pl.concat([f, f.filter(pl.col("contact_id") == "C2")])),
@@ -181,6 +181,8 @@ def _argv(command: str, crm: Path, tmp_path: Path, *extra: str) -> list[str]:
     uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
     if command in ("train", "retrain"):
         return [command, str(crm), "--tracking-uri", uri, *extra]
+    if command == "check":
+        return ["check", str(crm), *extra]
     if command == "explain":
         return ["explain", str(crm), "--model", MODEL, "--contact", "C1", "--tracking-uri", uri, *extra]
     return ["score", str(crm), "--model", MODEL, "--out", str(tmp_path / "out" / "scores.csv"), "--tracking-uri", uri, *extra]
@@ -213,6 +215,13 @@ USAGE_CASES = [
     pytest.param(
         ["train", "{crm}", "--config", "{out}/unknown.toml"], r"unknown\.toml: \[label\]: unknown setting 'horizon_weeks'", id="train-config-unknown-setting",
     ),
+    pytest.param(["check", "{crm}", "--config", "{out}/missing.toml"], r"missing\.toml: config file not found$", id="check-config-missing"),
+    pytest.param(
+        ["train", "{crm}", "--config", "{out}/typo.toml"],
+        r"^positive outcome 'Opportunity' does not occur in outcomes; did you mean 'opportunity' \(3 rows; outcome values are read "
+        r"stripped and lower case\)\? Fix \[label\] positive_outcomes in the training config$",
+        id="train-positive-outcome-mistyped",
+    ),
     pytest.param(["generate", "{crm}", "--contacts", "100", "--format", "csv"], r"already holds an export \('contacts\.csv'", id="generate-over-an-export"),
     pytest.param(["generate", "{out}/new", "--contacts", "3"], r"n_contacts must be between 10 and 5000000, got 3$", id="generate-too-few-contacts"),
 ]
@@ -225,6 +234,7 @@ def test_bad_option_is_one_line_exit_2_and_writes_nothing(argv: list[str], match
     out.mkdir()
     (out / "broken.toml").write_text("[label\nhorizon_days = 90\n", encoding="utf-8")
     (out / "unknown.toml").write_text("[label]\nhorizon_weeks = 12\n", encoding="utf-8")
+    (out / "typo.toml").write_text('[label]\npositive_outcomes = ["Opportunity"]\n', encoding="utf-8")
     before = sorted(p.name for p in out.iterdir()) + sorted(p.name for p in crm.iterdir())
     argv = [a.format(crm=crm, out=out) for a in argv]
     if argv[0] in ("train", "score"):
