@@ -128,10 +128,11 @@ def check_export(export: CrmExport, config: Config, *, count_leads: bool = True)
         refusal = refusal or str(exc)
     event_types = _event_types(export, config, plan)
     if plan is not None and not event_types["used"].any():
-        refusal = refusal or (
+        # a thin export still trains, on who the leads are and how old they are
+        warnings.append(
             f"events: no event type occurs at least {config.features.min_event_type_count} times up to "
-            f"{plan.cutoffs[-1]:%Y-%m-%d} ([features] min_event_type_count); there is no engagement history to learn from"
-            + ("; a flat lead table may serve better (`propensity train --table FILE --target COLUMN --id COLUMN`)" if hint else "")
+            f"{plan.cutoffs[-1]:%Y-%m-%d} ([features] min_event_type_count): the model learns from who the leads are and "
+            "how long they have been in the CRM, without engagement features"
         )
     if plan is not None and count_leads and outcomes_ok:
         per_cutoff = cutoff_counts(export, config, plan)
