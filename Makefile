@@ -39,7 +39,7 @@ bench: install
 # drifting base rate drift-15m, a thin thin-12m), trained on, scored at the cut and judged on the 90
 # days after it, beside the points, a one-page LightGBM and the oracle. Pick with
 # SCENARIOS="long cut" (or scenario names). Writes bench/quality.md and logs to
-# sqlite:///bench/quality-mlflow/mlflow.db; exits 1 when a target is missed.
+# sqlite:///bench/quality-mlflow/mlflow.db; exits 1 when a target is missed. About 20 minutes on 2 cores.
 SCENARIOS ?= long cut
 bench-quality: install
 	$(BIN)/python benchmarks/quality.py --scenarios $(SCENARIOS)
