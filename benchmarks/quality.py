@@ -12,11 +12,21 @@ stopping, the calibration or the scorecard) the four scores are judged on the sa
 * oracle: the generator's true probability of converting within the horizon at the cutoff.
 
 Reported: ROC AUC, PR AUC, top-10% capture, ECE (probabilities only: points are no probability) and
-the normalized AUC (AUC - 0.5) / (AUC_oracle - 0.5). The table goes to bench/quality.md (printed
-too) and, with per-run metrics, to MLflow: experiment "propensity-quality" in
-sqlite:///bench/quality-mlflow/mlflow.db. The targets of the benchmark are checked at the end.
+the normalized AUC (AUC - 0.5) / (AUC_oracle - 0.5).
 
-Usage: python benchmarks/quality.py [--sizes 10000 40000] [--seeds 0 1 2]
+Those are the `long` scenarios. The scenarios at the export date (benchmarks/scenarios.py, judged by
+benchmarks/at_cut.py) judge quality the way a user meets it: `cut-15m`, `cut-12m`, `drift-15m` and
+`thin-12m` are exports cut at an export date (no month start), trained on with the defaults and
+scored at the cut; every lead open at the cut is judged on what happened in the 90 days after it,
+beside the points, a one-page LightGBM (benchmarks/baseline.py) and the oracle at the cut.
+
+The tables go to bench/quality.md (printed too) and, with per-run metrics, to MLflow: experiment
+"propensity-quality" in sqlite:///bench/quality-mlflow/mlflow.db. The targets of the benchmark are
+checked at the end (exit 1 when one is missed).
+
+Usage: python benchmarks/quality.py [--scenarios long cut | NAME ...] [--sizes 10000 40000]
+       [--seeds 0 1 2] [--scenario-contacts 20000]
+("cut" is every scenario at the export date; the default runs them all.)
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ import logging
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +142,27 @@ def _fmt(v: float, digits: int = 3) -> str:
     return "-" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
 
 
-def render(runs: list[dict[str, Any]], wall: float, command: str) -> str:
-    lines = [
+def render(runs: list[dict[str, Any]], cut_runs: list[dict[str, Any]], wall: float, command: str) -> str:
+    from benchmarks import at_cut
+    from benchmarks.scenarios import SCENARIOS
+
+    head = [
         "# Quality benchmark (`make bench-quality`)",
         "",
         f"Command: `{command}`; wall time {wall / 60:.1f} min; {time.strftime('%Y-%m-%d %H:%M')}.",
+        "",
+    ]
+    tail = at_cut.render(cut_runs, {n: s.description for n, s in SCENARIOS.items()}) if cut_runs else []
+    missed = sum(not ok for r in cut_runs for _, ok, _ in at_cut.checks(r).values())
+    if cut_runs:
+        tail += ["", "All targets at the export date met." if not missed else f"{missed} target(s) at the export date missed."]
+    return "\n".join(head + (render_long(runs) if runs else []) + ([""] if runs and tail else []) + tail) + "\n"
+
+
+def render_long(runs: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "## Long exports (`long`)",
+        "",
         "Data: `generate_crm` (18 months); training: training/default.toml (optuna search included: its",
         "45 s budget makes the number of trials, hence the figures, depend on the machine's load).",
         "All four scores on the same validation leads (the latest matured cutoffs) and labels; ECE only for",
@@ -151,7 +178,7 @@ def render(runs: list[dict[str, Any]], wall: float, command: str) -> str:
                 f"| {r['n_contacts']:,} | {r['seed']} | {r['leads']:,} | {r['positives']:,} | {name} | {_fmt(m['roc_auc'])} | "
                 f"{_fmt(m['pr_auc'])} | {_fmt(m['capture_10'])} | {_fmt(m['ece'], 4)} | {_fmt(m['normalized_auc'])} |"
             )
-    lines += ["", "## Means over seeds", "",
+    lines += ["", "### Means over seeds", "",
               "| contacts | score | ROC AUC | PR AUC | top-10% capture | ECE | normalized AUC |",
               "|---:|---|---:|---:|---:|---:|---:|"]
     for n in sorted({r["n_contacts"] for r in runs}):
@@ -163,7 +190,7 @@ def render(runs: list[dict[str, Any]], wall: float, command: str) -> str:
                 f"{_fmt(mean['ece'], 4)} | {_fmt(mean['normalized_auc'])} |"
             )
     names = [heading for heading, _, _ in checks(runs[0]).values()]
-    lines += ["", "## Targets (every size and seed)", "",
+    lines += ["", "### Targets (every size and seed)", "",
               "| contacts | seed | " + " | ".join(names) + " |", "|---:|---:|" + "---|" * len(names)]
     for r in runs:
         c = checks(r)
@@ -171,7 +198,7 @@ def render(runs: list[dict[str, Any]], wall: float, command: str) -> str:
     failed = [(r, heading) for r in runs for heading, ok, _ in checks(r).values() if not ok]
     lines += ["", "All targets met." if not failed else f"{len(failed)} target(s) missed: " + "; ".join(
         f"{k} at {r['n_contacts']:,}/seed {r['seed']}" for r, k in failed) + "."]
-    lines += ["", "## Runs", "",
+    lines += ["", "### Runs", "",
               "| contacts | seed | valid cutoffs | mean score | mean oracle | observed rate | search trials (s) | best iteration | generate s | train s |",
               "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in runs:
@@ -179,20 +206,23 @@ def render(runs: list[dict[str, Any]], wall: float, command: str) -> str:
             f"| {r['n_contacts']:,} | {r['seed']} | {r['valid_cutoffs']} | {r['mean_score']:.4f} | {r['mean_oracle']:.4f} | "
             f"{r['observed_rate']:.4f} | {_search(r)} | {r['best_iteration']:.0f} | {r['generate_s']:.0f} | {r['train_s']:.0f} |"
         )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def log_mlflow(runs: list[dict[str, Any]], table: Path, wall: float, command: str) -> str:
+def log_mlflow(runs: list[dict[str, Any]], cut_runs: list[dict[str, Any]], table: Path, wall: float, command: str) -> str:
     import mlflow
 
+    from benchmarks import at_cut
     from propensity._tracking import use_tracking
 
     (BENCH / "quality-mlflow").mkdir(parents=True, exist_ok=True)
     exp_id = use_tracking(TRACKING, EXPERIMENT)
     with mlflow.start_run(experiment_id=exp_id, run_name="bench-quality") as parent:
         mlflow.log_params({"sizes": ",".join(str(n) for n in sorted({r["n_contacts"] for r in runs})),
-                           "seeds": ",".join(str(s) for s in sorted({r["seed"] for r in runs})), "command": command})
+                           "seeds": ",".join(str(s) for s in sorted({r["seed"] for r in runs + cut_runs})), "command": command,
+                           "scenarios": ",".join(dict.fromkeys([*(["long"] if runs else []), *(r["scenario"] for r in cut_runs)]))})
         missed = sum(not ok for r in runs for _, ok, _ in checks(r).values())
+        missed += sum(not ok for r in cut_runs for _, ok, _ in at_cut.checks(r).values())
         mlflow.log_metrics({"wall_seconds": wall, "targets_missed": float(missed)})
         mlflow.log_artifact(str(table))
         for r in runs:
@@ -207,6 +237,12 @@ def log_mlflow(runs: list[dict[str, Any]], table: Path, wall: float, command: st
                     metrics.update({f"{key}_{k}": v for k, v in m.items()})
                 mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
                 mlflow.set_tags({f"target.{k}": f"{heading}: {v} {'ok' if ok else 'MISS'}" for k, (heading, ok, v) in checks(r).items()})
+        for r in cut_runs:
+            with mlflow.start_run(experiment_id=exp_id, run_name=f"{r['scenario']}-seed{r['seed']}", nested=True):
+                mlflow.log_params({"scenario": r["scenario"], "n_contacts": r["n_contacts"], "seed": r["seed"], "cut": r["cut"],
+                                   "status": r["status"][:500], "fitted_cutoffs": r["fitted"]})
+                mlflow.log_metrics(at_cut.run_metrics(r))
+                mlflow.set_tags({f"target.{k}": f"{heading}: {v} {'ok' if ok else 'MISS'}" for k, (heading, ok, v) in at_cut.checks(r).items()})
         return parent.info.run_id
 
 
@@ -214,12 +250,24 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 40_000])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--scenarios", nargs="+", default=["long", "cut"], metavar="NAME",
+                    help="long (the 18-month exports), cut (every scenario at the export date) or scenario names")
+    ap.add_argument("--scenario-contacts", type=int, default=None, help="contacts per scenario at the export date")
     args = ap.parse_args(argv)
+    from benchmarks import at_cut
+    from benchmarks.scenarios import SCENARIOS
+
+    known = ["long", "cut", *SCENARIOS]
+    if unknown := [n for n in args.scenarios if n not in known]:
+        ap.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    chosen = [s for name, s in SCENARIOS.items() if "cut" in args.scenarios or name in args.scenarios]
+    if args.scenario_contacts:
+        chosen = [replace(s, n_contacts=args.scenario_contacts) for s in chosen]
     logging.basicConfig(level=logging.WARNING)
     command = " ".join(["python", "benchmarks/quality.py", *(argv if argv is not None else sys.argv[1:])])
     t0 = time.perf_counter()
     runs = []
-    for n in args.sizes:
+    for n in args.sizes if "long" in args.scenarios else []:
         for seed in args.seeds:
             log(f"{n:,} contacts, seed {seed}: generating and training ...")
             r = one_run(n, seed)
@@ -227,15 +275,29 @@ def main(argv: list[str] | None = None) -> int:
             log(f"    model ROC AUC {m['roc_auc']:.3f} (oracle {o['roc_auc']:.3f}, normalized {m['normalized_auc']:.3f}), "
                 f"ECE {m['ece']:.4f}; generate {r['generate_s']:.0f} s, train {r['train_s']:.0f} s")
             runs.append(r)
+    cut_runs = []
+    for scenario in chosen:
+        for seed in args.seeds:
+            log(f"{scenario.name}, {scenario.n_contacts:,} contacts, seed {seed}: cutting at {scenario.cut:%Y-%m-%d}, training, scoring ...")
+            r = at_cut.run(scenario, seed, DATA)
+            f = r["figures"]
+            model = (f"model ROC AUC {f['model']['roc_auc']:.3f}, mean/rate {f['model']['mean_ratio']:.2f}" if "model" in f else r["status"])
+            log(f"    {model}; oracle {f['oracle']['roc_auc']:.3f}, points {f['points']['roc_auc']:.3f}, "
+                f"one-page LightGBM {f['one-page LightGBM']['roc_auc']:.3f}; {r['positives']} positives of {r['leads']:,}; "
+                f"train {r['train_s']:.0f} s, baseline {r['baseline_s']:.0f} s")
+            cut_runs.append(r)
     wall = time.perf_counter() - t0
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    text = render(runs, wall, command)
+    text = render(runs, cut_runs, wall, command)
     OUT.write_text(text, encoding="utf-8")
-    run_id = log_mlflow(runs, OUT, wall, command)
+    run_id = log_mlflow(runs, cut_runs, OUT, wall, command)
     print(text)
     print(f"written {OUT}; MLflow: {TRACKING} experiment {EXPERIMENT!r}, run {run_id}")
-    return 1 if any(not ok for r in runs for _, ok, _ in checks(r).values()) else 0  # a missed target fails make
+    missed = any(not ok for r in runs for _, ok, _ in checks(r).values())
+    missed = missed or any(not ok for r in cut_runs for _, ok, _ in at_cut.checks(r).values())
+    return 1 if missed else 0  # a missed target fails make
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))  # `benchmarks.scenarios` and friends, run as a script
     sys.exit(main())

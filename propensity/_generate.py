@@ -51,6 +51,18 @@ the ``d``-th window day happens (the ``B_j`` are independent):
 For non-members ``p_acct_i = 0``; heavy engagers have ``p_oracle = 0``. When no other member gets a
 noise opportunity first (``q_d = 1``), ``p_acct_i`` is ``(P^H)[state, CUSTOMER] * w_i / sum_{j in O} w_j``.
 The observed label of a cutoff whose horizon passes ``end`` is censored: the oracle is not.
+
+Two optional arguments leave the default output unchanged:
+
+* ``oracle_at``: extra oracle instants (midnight UTC dates strictly inside ``(start, end)``, e.g.
+  ``["2025-03-27"]``), each computed exactly like a month start ``t`` above (the account state on
+  the day before, the committee members open at that instant). A benchmark that cuts an export at a
+  date other than a month start thus has the oracle at its cut. A date that is already a month-start
+  cutoff adds nothing (one row per contact and cutoff).
+* ``share_created_before_start`` (default 0.7): the share of contacts created before ``start``, the
+  only ones a buying committee draws from. Lower it and more contacts are created inside the history
+  (uniformly over its days): leads with only noise opportunities pile up, so the share of open leads
+  that convert drifts down over the history.
 Everything is drawn from one ``numpy.random.default_rng(seed)``: the same arguments give the same
 files.
 """
@@ -62,6 +74,7 @@ import os
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -403,6 +416,8 @@ def generate_crm(
     months: int = 18,
     horizon_days: int = 90,
     overwrite: bool = False,
+    oracle_at: Sequence[str | date | datetime] = (),
+    share_created_before_start: float = SHARE_CREATED_BEFORE_START,
 ) -> GeneratedSummary:
     """Simulate a B2B CRM export and write it, with its oracle, into `out_dir`.
 
@@ -410,7 +425,8 @@ def generate_crm(
     `Datetime("us")`) or `<table>.csv` (timestamps like `2025-03-04T10:15:00Z`), `oracle.parquet`
     (contact_id, cutoff, p_oracle; see the module docstring) and `generator.json` (this summary and
     the parameters). Refuses a folder that already holds `contacts.*` unless `overwrite=True`, which
-    also removes the other format's table files so the folder holds one export.
+    also removes the other format's table files so the folder holds one export. `oracle_at` (extra
+    oracle instants) and `share_created_before_start` are described in the module docstring.
     """
     folder = Path(out_dir)
     _check_int("n_contacts", n_contacts, 10, 5_000_000)
@@ -421,6 +437,8 @@ def generate_crm(
         raise UsageError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}")
     start_date = _parse_start(start)
     n_contacts, seed, months, horizon_days = int(n_contacts), int(seed), int(months), int(horizon_days)
+    extra_days = _oracle_days(oracle_at, _make_calendar(start_date, months))
+    _check_share(share_created_before_start)
     if not isinstance(overwrite, bool):
         raise UsageError(f"overwrite must be True or False, got {overwrite!r}")
     if folder.exists() and not folder.is_dir():
@@ -432,7 +450,10 @@ def generate_crm(
             "pass overwrite=True to replace it"
         )
 
-    world = _simulate(n_contacts, seed, start_date, months, horizon_days)
+    world = _simulate(
+        n_contacts, seed, start_date, months, horizon_days,
+        oracle_days=extra_days, share_created_before_start=float(share_created_before_start),
+    )
 
     folder.mkdir(parents=True, exist_ok=True)
     if overwrite:
@@ -466,6 +487,10 @@ def generate_crm(
         files=files,
     )
     record = _generator_record(summary, world, seed=seed, fmt=fmt, months=months, horizon_days=horizon_days)
+    if extra_days.size:  # recorded only when given: the default record is unchanged
+        record["oracle"]["extra_cutoffs"] = _day_stamps(world.calendar, extra_days)  # type: ignore[index]
+    if share_created_before_start != SHARE_CREATED_BEFORE_START:
+        record["parameters"]["share_created_before_start"] = float(share_created_before_start)  # type: ignore[index]
     _write_atomic_text(json_path, json.dumps(record, indent=2) + "\n")
     return summary
 
@@ -503,6 +528,36 @@ def _parse_start(start: object) -> date:
     return moment.date()
 
 
+def _oracle_days(oracle_at: Sequence[str | date | datetime], calendar: _Calendar) -> np.ndarray:
+    """Day indices of the extra oracle instants: midnight UTC dates strictly inside (start, end)."""
+    if isinstance(oracle_at, (str, date)):
+        raise UsageError(f"oracle_at must be a list of dates, got {oracle_at!r}")
+    days = []
+    for value in oracle_at:
+        midnight = isinstance(value, datetime) and value.tzinfo is None and value.time() == datetime.min.time()
+        try:
+            day = _parse_start(value.date() if midnight else value)  # type: ignore[union-attr]
+        except UsageError:
+            raise UsageError(f"oracle_at must hold ISO dates (midnight UTC) like '2025-03-27', got {value!r}") from None
+        k = (datetime(day.year, day.month, day.day) - calendar.start).days
+        if not 0 < k < calendar.n_days:
+            raise UsageError(
+                f"oracle_at {day.isoformat()} is not strictly inside the history "
+                f"({calendar.start:%Y-%m-%d} to {calendar.end:%Y-%m-%d})"
+            )
+        days.append(k)
+    return np.array(sorted(set(days)), dtype=np.int64)
+
+
+def _check_share(share: object) -> None:
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
+        raise UsageError(f"share_created_before_start must be a number from 0 to 1, got {share!r}")
+
+
+def _day_stamps(calendar: _Calendar, days: np.ndarray) -> list[str]:
+    return [(calendar.start + timedelta(days=int(k))).isoformat() + "Z" for k in days]
+
+
 def _temporary_sibling(path: Path) -> Path:
     """A fresh name in the same folder, so that `os.replace` is an atomic rename."""
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
@@ -535,7 +590,7 @@ def _write_atomic_text(path: Path, text: str) -> None:
 def _generator_record(
     summary: GeneratedSummary, world: _World, *, seed: int, fmt: str, months: int, horizon_days: int
 ) -> dict[str, object]:
-    cutoffs = [(world.calendar.start + timedelta(days=int(k))).isoformat() + "Z" for k in world.calendar.cutoff_days]
+    cutoffs = _day_stamps(world.calendar, world.calendar.cutoff_days)
     return {
         "generator": "propensity._generate",
         "generator_version": GENERATOR_VERSION,
@@ -586,18 +641,33 @@ def _generator_record(
 # The simulation
 
 
-def _simulate(n_contacts: int, seed: int, start: date, months: int, horizon_days: int) -> _World:
-    """Simulate the whole world in memory (no files). Same arguments, same world."""
+def _simulate(
+    n_contacts: int,
+    seed: int,
+    start: date,
+    months: int,
+    horizon_days: int,
+    *,
+    oracle_days: np.ndarray | None = None,
+    share_created_before_start: float = SHARE_CREATED_BEFORE_START,
+) -> _World:
+    """Simulate the whole world in memory (no files). Same arguments, same world.
+
+    The oracle is computed at the month-start cutoffs and at `oracle_days` (extra day indices).
+    """
     rng = np.random.default_rng(seed)
     calendar = _make_calendar(start, months)
-    accounts, contacts = _make_population(rng, n_contacts, calendar)
+    accounts, contacts = _make_population(rng, n_contacts, calendar, share_created_before_start)
     committees = _pick_committees(rng, accounts, contacts, calendar)
     transitions = _transition_matrices(accounts.fit)
     states = _simulate_states(rng, transitions, calendar.n_days)
     opp_day, opp_kind = _simulate_opportunities(rng, states, contacts, committees, calendar)
     ev_contact, ev_time, ev_type = _simulate_events(rng, contacts, committees, states, calendar)
     outcomes = _make_outcomes(rng, contacts, committees, states, calendar, opp_day, ev_contact, ev_time, ev_type)
-    oracle = _oracle(transitions, states, contacts, committees, calendar, opp_day, horizon_days)
+    days = calendar.cutoff_days
+    if oracle_days is not None and oracle_days.size:
+        days = np.union1d(days, oracle_days).astype(np.int64)
+    oracle = _oracle(transitions, states, contacts, committees, days, calendar, opp_day, horizon_days)
 
     contact_ids = [f"C{i:07d}" for i in range(1, contacts.role.size + 1)]
     account_ids = [f"A{i:06d}" for i in range(1, accounts.kind.size + 1)]
@@ -675,7 +745,12 @@ def _make_calendar(start: date, months: int) -> _Calendar:
     )
 
 
-def _make_population(rng: np.random.Generator, n_contacts: int, calendar: _Calendar) -> tuple[_Accounts, _Contacts]:
+def _make_population(
+    rng: np.random.Generator,
+    n_contacts: int,
+    calendar: _Calendar,
+    share_created_before_start: float = SHARE_CREATED_BEFORE_START,
+) -> tuple[_Accounts, _Contacts]:
     """Accounts (companies, universities, competitors) and the contacts that work there."""
     n_students = round(SHARE_STUDENTS * n_contacts)
     n_competitors = max(1, round(SHARE_COMPETITORS * n_contacts))
@@ -750,7 +825,7 @@ def _make_population(rng: np.random.Generator, n_contacts: int, calendar: _Calen
         account >= 0, country[np.maximum(account, 0)], rng.choice(len(COUNTRIES), size=n, p=_normalized(COUNTRY_SHARE))
     )
 
-    before = rng.random(n) < SHARE_CREATED_BEFORE_START
+    before = rng.random(n) < share_created_before_start
     created_day = np.where(
         before,
         -1 - rng.integers(0, 730, n),
@@ -1317,11 +1392,13 @@ def _oracle(
     states: np.ndarray,
     contacts: _Contacts,
     committees: _Committees,
+    days: np.ndarray,
     calendar: _Calendar,
     opp_day: np.ndarray,
     horizon: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(contact index, cutoff day, p_oracle) for every open contact at every month-start cutoff."""
+    """(contact index, cutoff day, p_oracle) for every open contact at the start of every day in
+    `days` (the month-start cutoffs, plus any extra oracle days), in the order of `days`."""
     n = contacts.role.size
     passage = _first_passage(transitions, horizon)
     d = np.arange(1, horizon + 1)
@@ -1333,7 +1410,7 @@ def _oracle(
     safe_members = np.maximum(members, 0)
     buyers = contacts.role == ROLE_BUYER
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for cutoff in calendar.cutoff_days:
+    for cutoff in days:
         cutoff_s = calendar.start_s + int(cutoff) * DAY
         open_now = (contacts.created_s <= cutoff_s) & ((opp_day < 0) | (opp_day >= cutoff))
         state = states[:, cutoff - 1].astype(np.int64)

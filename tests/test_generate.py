@@ -215,6 +215,11 @@ def test_refuses_an_existing_export_unless_overwrite(tmp_path: Path) -> None:
         ({"months": 0}, r"months must be between 1 and 240, got 0"),
         ({"horizon_days": 0}, r"horizon_days must be between 1 and 3650, got 0"),
         ({"overwrite": "yes"}, r"overwrite must be True or False, got 'yes'"),
+        ({"oracle_at": ["2027-01-01"]}, r"oracle_at 2027-01-01 is not strictly inside the history \(2025-01-01 to 2026-07-01\)"),
+        ({"oracle_at": ["2025-01-01"]}, r"oracle_at 2025-01-01 is not strictly inside the history"),
+        ({"oracle_at": ["2025-03-27T10:00:00"]}, r"oracle_at must hold ISO dates \(midnight UTC\) like '2025-03-27', got '2025-03-27T10:00:00'"),
+        ({"oracle_at": "2025-03-27"}, r"oracle_at must be a list of dates, got '2025-03-27'"),
+        ({"share_created_before_start": 1.5}, r"share_created_before_start must be a number from 0 to 1, got 1.5"),
     ],
 )
 def test_bad_arguments_are_usage_errors(tmp_path: Path, kwargs: dict[str, object], match: str) -> None:
@@ -404,6 +409,61 @@ def test_oracle_rows_are_exactly_the_open_contacts_at_each_month_start(world: ge
         )["contact_id"]
         got = world.oracle.filter(pl.col("cutoff") == cutoff)["contact_id"]
         assert got.sort().to_list() == expected.sort().to_list()
+
+
+def test_oracle_at_a_month_start_equals_the_month_start_oracle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An extra oracle day goes through the month-start code path: with the month-start cutoffs
+    removed from the calendar, an extra day on 2025-04-01 gives the month-start oracle's rows."""
+    world = gen._simulate(1_500, 2, START, 6, HORIZON)
+    make_calendar = gen._make_calendar
+
+    def no_cutoffs(start: date, months: int) -> gen._Calendar:
+        return dataclasses.replace(make_calendar(start, months), cutoff_days=np.zeros(0, np.int64))
+
+    monkeypatch.setattr(gen, "_make_calendar", no_cutoffs)
+    k = (date(2025, 4, 1) - START).days
+    extra = gen._simulate(1_500, 2, START, 6, HORIZON, oracle_days=np.array([k]))
+    expected = world.oracle.filter(pl.col("cutoff") == datetime(2025, 4, 1))
+    assert expected.height > 1_000
+    assert_frame_equal(extra.oracle, expected)
+
+
+def test_oracle_at_adds_the_open_contacts_at_that_instant_and_changes_nothing_else(tmp_path: Path) -> None:
+    default = _read(generate_crm(tmp_path / "a", 1_500, seed=2, months=6).out_dir)
+    summary = generate_crm(tmp_path / "b", 1_500, seed=2, months=6, oracle_at=["2025-03-27", "2025-04-01"])
+    extra = _read(summary.out_dir)
+    for name in CONTRACT:
+        assert_frame_equal(extra[name], default[name])
+    cut = datetime(2025, 3, 27)
+    assert_frame_equal(extra["oracle"].filter(pl.col("cutoff") != cut), default["oracle"])  # a month start adds nothing
+    opportunity = extra["outcomes"].filter(pl.col("outcome") == "opportunity").group_by("contact_id").agg(
+        at=pl.col("occurred_at").min()
+    )
+    open_at_cut = (
+        extra["contacts"].join(opportunity, on="contact_id", how="left")
+        .filter((pl.col("created_at") <= cut) & (pl.col("at").is_null() | (pl.col("at") > cut)))["contact_id"]
+    )
+    got = extra["oracle"].filter(pl.col("cutoff") == cut)
+    assert got["contact_id"].sort().to_list() == open_at_cut.sort().to_list()
+    assert got["p_oracle"].is_between(0.0, 1.0).all() and got["p_oracle"].max() > 0.1
+    record = json.loads((summary.out_dir / "generator.json").read_text())
+    assert record["oracle"]["extra_cutoffs"] == ["2025-03-27T00:00:00Z", "2025-04-01T00:00:00Z"]
+
+
+def test_fewer_contacts_created_before_start_means_more_leads_that_never_buy() -> None:
+    default = gen._simulate(3_000, 1, START, 12, HORIZON)
+    drifting = gen._simulate(3_000, 1, START, 12, HORIZON, share_created_before_start=0.3)
+
+    def rates(world: gen._World) -> list[float]:
+        return [
+            _labels(world, datetime(2025, m, 1))["y"].mean() for m in (3, 9)  # type: ignore[misc]
+        ]
+
+    created_inside = (drifting.contacts["created_at"] >= datetime(2025, 1, 1)).mean()
+    assert 0.65 < created_inside < 0.75  # type: ignore[operator]
+    early, late = rates(drifting)
+    assert late < 0.8 * early  # the base rate drifts down as never-buying leads pile up
+    assert drifting.truth["committee"].sum() < default.truth["committee"].sum()
 
 
 def test_oracle_is_a_probability_and_zero_for_heavy_engagers(world: gen._World) -> None:
