@@ -580,6 +580,7 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
         "valid_cutoffs": meta.get("valid_cutoffs", []),
         "backtest_folds": (meta.get("backtest") or {}).get("folds", []),
         "newest": ((meta.get("backtest") or {}).get("folds") or [{}])[-1],
+        "gate": meta.get("gate"),
         "counts": counts,
         "trained_at": meta.get("trained_at"),
         "data_fingerprint": meta.get("data_fingerprint"),

@@ -260,10 +260,12 @@ def _model_vs_points(r: Report) -> str:
     from propensity._svg import Series
 
     m = r.metrics
+    gate = r.card.get("gate") or {}
+    trusted = bool(gate.get("promote", True))  # a model the gate kept out of service is never shown in green
     tiles = []
     for key, title, _ in (_METRICS[0], _METRICS[3], _METRICS[1]):
         mv, pv = m.get(f"valid_{key}"), m.get(f"points_valid_{key}")
-        better = _finite(mv) and _finite(pv) and mv > pv  # type: ignore[operator]
+        better = trusted and _finite(mv) and _finite(pv) and mv > pv  # type: ignore[operator]
         shown = _num(mv) if key.endswith("auc") else _pct(mv, 0)
         shown_p = _num(pv) if key.endswith("auc") else _pct(pv, 0)
         tiles.append(
@@ -295,13 +297,13 @@ def _model_vs_points(r: Report) -> str:
     px, py = r.gains["points"]
     gains = gains_chart([Series("model", gx, gy, MODEL_COLOR), Series("points", px, py, POINTS_COLOR)], "Gains on held-out time")
     calib = calibration_chart(r.calibration, "model (validation)", "Calibration on held-out time")
-    warn = ""
+    warn = "" if trusted else f'<p class="warn" data-gate="refused">Not in service: {_e(gate.get("rule", ""))}.</p>'
     off = [
         k for k, v in r.recomputed.items()
         if k in m and _finite(v) and _finite(m[k]) and abs(v - m[k]) > 1e-9
     ]
     if off:
-        warn = f'<p class="warn">The validation rows of this run disagree with its logged metrics ({_e(", ".join(off[:4]))}).</p>'
+        warn += f'<p class="warn">The validation rows of this run disagree with its logged metrics ({_e(", ".join(off[:4]))}).</p>'
     return (
         '<section id="model-vs-points"><h2>Model vs points</h2>'
         f'<p class="lead">The same {r.card["counts"].get("valid_rows", 0):,} validation leads, scored by the model and by the points, '

@@ -87,6 +87,7 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtes
     )
     booster = lgb.train(params, data, num_boost_round=bt.best_iteration)  # every matured cutoff
     meta: dict[str, Any] = {"search": found.to_dict()} if found else {}
+    meta["fitted_rows"] = int(data.num_data())  # the rows the served booster was fitted on
     return PropensityModel(booster, spec, bt.calibration, meta), bt
 
 
@@ -188,7 +189,8 @@ def train(
     grades = GradeScale.from_scores(ev["p"], config.grades)
     model.metadata = {**_metadata(export, config, ts.plan, counts, best, grades), **model.metadata}
     model.metadata["drivers"] = table.to_dict(orient="records")
-    model.metadata["reference"] = reference_profile(model.spec, ev["frame"], ev["p"])  # drift baseline
+    # drift baseline: the backtest's out-of-time scores, which the served model's scores of new leads follow
+    model.metadata["reference"] = reference_profile(model.spec, ev["frame"], ev["p"])
     metrics = {f"valid_{k}": v for k, v in ev["model"].items()}
     metrics.update({f"points_valid_{k}": v for k, v in ev["points_metrics"].items()})
     metrics["best_iteration"] = float(best)

@@ -43,7 +43,7 @@ def test_the_served_model_was_fitted_on_every_matured_cutoff_the_newest_included
     assert fitted[-1] == newest.isoformat()
     assert len(fitted) == len(trained.plan.cutoffs) == 7  # 2025-04 .. 2025-10: 60 days of history first
     # the booster's own training data is every labelled row of every matured cutoff
-    assert trained.model.booster.train_set.num_data() == trained.counts["train_rows"]
+    assert trained.model.metadata["fitted_rows"] == trained.counts["train_rows"]
     assert trained.counts["train_rows"] > trained.counts["valid_rows"]
 
 
@@ -78,3 +78,25 @@ def test_a_twelve_month_export_trains_scores_and_is_promoted_by_retrain(twelve_m
     assert main(["-q", "score", str(twelve_months), "--model", f"models:/{NAME}@champion", "--out", str(out), "--tracking-uri", uri]) == 0
     scores = pl.read_csv(out)
     assert scores.height > 1000 and scores["score"].is_between(0, 1).all()
+
+
+@pytest.mark.slow
+def test_an_export_with_no_events_at_all_trains_scores_and_is_promoted_by_retrain(twelve_months: Path, tmp_path: Path) -> None:
+    import shutil
+
+    crm = tmp_path / "no-events"
+    crm.mkdir()
+    for table in ("contacts", "accounts", "outcomes"):
+        shutil.copy(twelve_months / f"{table}.parquet", crm)
+    pl.read_parquet(twelve_months / "events.parquet").head(0).write_parquet(crm / "events.parquet")
+    fast = tmp_path / "fast.toml"
+    fast.write_text(FAST, encoding="utf-8")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert main(["-q", "retrain", str(crm), "--config", str(fast), "--tracking-uri", uri]) == 0
+    client = mlflow.MlflowClient(uri, uri)
+    champion = client.get_model_version_by_alias(NAME, "champion")
+    run = client.get_run(champion.run_id)
+    assert run.data.metrics["valid_roc_auc"] > run.data.metrics["points_valid_roc_auc"] + 0.02
+    out = tmp_path / "scores.csv"
+    assert main(["-q", "score", str(crm), "--model", f"models:/{NAME}@champion", "--out", str(out), "--tracking-uri", uri, "--as-of", "2025-12-31"]) == 0
+    assert pl.read_csv(out).height > 1000

@@ -361,7 +361,7 @@ def test_too_little_data_is_refused_with_exit_2_before_anything_is_written(tmp_p
     (tmp_path / "store").mkdir()
     assert main(["retrain", str(tmp_path / "short"), "--tracking-uri", uri]) == EXIT_REFUSED
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("propensity: error: the export spans")
+    assert len(err) == 1 and err[0].startswith("propensity: error: the export's history spans")
     assert not (tmp_path / "store" / "mlflow.db").exists()
 
 
@@ -429,3 +429,16 @@ def test_rollback_restores_the_previous_champion_and_is_recorded(
     assert main(["retrain", str(crm), "--config", fast, "--tracking-uri", uri]) == EXIT_KEPT
     assert "version 2, trained on this data and configuration, was rolled back" in capsys.readouterr().out
     assert _registry(uri) == registry
+
+
+@pytest.mark.slow
+def test_the_report_of_a_model_the_gate_kept_out_never_shows_its_figures_in_green(better: dict[str, Any], tmp_path: Path) -> None:
+    # version 1 learned from shuffled outcomes: `train` registered it but refused it the champion alias
+    out = tmp_path / "noise.html"
+    assert main(["-q", "report", "--model", f"models:/{NAME}/1", "--out", str(out), "--tracking-uri", better["uri"]]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert 'data-gate="refused"' in html and "Not in service: refused by " in html
+    assert 'class="v good"' not in html
+    good = tmp_path / "real.html"
+    assert main(["-q", "report", "--model", f"models:/{NAME}/2", "--out", str(good), "--tracking-uri", better["uri"]]) == 0
+    assert 'class="v good"' in good.read_text(encoding="utf-8") and 'data-gate="refused"' not in good.read_text(encoding="utf-8")

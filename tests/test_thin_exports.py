@@ -121,8 +121,8 @@ def test_constant_and_all_missing_features_hold_no_information() -> None:
 
 
 def _training_set(frame: pl.DataFrame, spec: FeatureSpec) -> TrainingSet:
-    plan = SplitPlan(train=(T,), calibration=(), valid=())
-    return TrainingSet(frame.with_columns(pl.lit("train").alias("role")), FeatureBuilder.from_spec(spec), plan)
+    plan = SplitPlan(cutoffs=(T,), folds=())
+    return TrainingSet(frame.with_columns(pl.lit(-1, dtype=pl.Int8).alias("fold")), FeatureBuilder.from_spec(spec), plan)
 
 
 def test_a_training_set_where_no_feature_varies_is_refused_in_one_line() -> None:
