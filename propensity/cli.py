@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from propensity import __version__
 from propensity._errors import PropensityError, UsageError
 
 if TYPE_CHECKING:
@@ -560,6 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Learned, calibrated and explained lead buy-propensity from your CRM history.",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    p.add_argument("--version", action="version", version=f"propensity {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     g = sub.add_parser("generate", help="write a realistic synthetic CRM export (and its oracle)")
