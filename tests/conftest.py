@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
+from typing import NoReturn
 
 import polars as pl
 import pytest
@@ -12,6 +14,16 @@ from propensity._export import CrmExport, validate_export
 
 # The cutoff most tests look at.
 T = "2025-04-01T00:00:00Z"
+
+# .ci/run sets CI: there a test whose browser or database is missing fails instead of skipping.
+IN_CI = bool(os.environ.get("CI"))
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip a test that needs a tool this machine lacks; under CI, fail it (CI must not pass without it)."""
+    if IN_CI:
+        pytest.fail(f"{reason}; CI is set, so this fails instead of skipping", pytrace=False)
+    pytest.skip(reason)
 
 
 def _shuffled(rows: list[dict[str, str]], seed: int) -> list[dict[str, str]]:
