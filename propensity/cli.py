@@ -20,11 +20,10 @@ from propensity._errors import PropensityError, UsageError
 if TYPE_CHECKING:
     from propensity._tracking import LoadedModel
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_USER_ERROR", "EXIT_FAILED"]
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAILED"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_USER_ERROR = 2
 EXIT_NOT_IN_SERVICE = 3  # `train`: registered, but the gate kept it out of service (as `retrain`'s "kept")
 
 log = logging.getLogger("propensity")
