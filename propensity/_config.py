@@ -6,28 +6,47 @@ same defaults written out for a team to copy, version and review; a test keeps t
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_args, get_type_hints
+
+from annotated_types import Ge, Gt, Le, MinLen, Predicate
 
 from propensity._errors import UsageError
 
+# The bounds below are read by pydantic when a file is loaded (`_schema`); to the rest of the code
+# they are plain ints, floats and tuples.
+Positive = Annotated[int, Gt(0)]
+Count = Annotated[int, Ge(0)]
+Share = Annotated[float, Gt(0), Le(1)]  # a fraction of rows or features
+Name = Annotated[str, MinLen(1)]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
 __all__ = [
-    "LabelConfig",
+    "Config",
     "FeatureConfig",
-    "SplitConfig",
+    "GateConfig",
+    "GradeConfig",
+    "LabelConfig",
+    "LeakageConfig",
     "ModelConfig",
     "PointsConfig",
-    "GradeConfig",
-    "SearchConfig",
     "PreflightConfig",
-    "LeakageConfig",
     "ScorecardConfig",
-    "GateConfig",
-    "Config",
-    "load_config",
+    "SearchConfig",
+    "SplitConfig",
     "config_to_dict",
+    "load_config",
 ]
 
 
@@ -35,27 +54,27 @@ __all__ = [
 class LabelConfig:
     """A contact is positive at cutoff t when one of `positive_outcomes` occurs in (t, t + horizon]."""
 
-    positive_outcomes: tuple[str, ...] = ("opportunity",)
-    horizon_days: int = 90
+    positive_outcomes: Annotated[tuple[Name, ...], MinLen(1)] = ("opportunity",)
+    horizon_days: Positive = 90
 
 
 @dataclass(frozen=True)
 class FeatureConfig:
     """The feature set: trailing windows, high-intent event types, vocabulary limits."""
 
-    windows_days: tuple[int, ...] = (7, 30, 90, 365)
-    trend_days: int = 30
-    high_intent_events: tuple[str, ...] = ("pricing_page_view", "demo_request", "form_fill")
-    min_event_type_count: int = 20
-    max_event_types: int = 40
-    max_categories: int = 30
+    windows_days: Annotated[tuple[Positive, ...], MinLen(1)] = (7, 30, 90, 365)
+    trend_days: Positive = 30
+    high_intent_events: tuple[Name, ...] = ("pricing_page_view", "demo_request", "form_fill")
+    min_event_type_count: Count = 20
+    max_event_types: Count = 40
+    max_categories: Count = 30
     # decay-weighted engagement: an event counts 0.5 ** (age / half-life)
-    decay_half_life_days: float = 14.0
+    decay_half_life_days: Annotated[float, Gt(0)] = 14.0
     # acceleration: the last `acceleration_days` against the rest of the trend window
-    acceleration_days: int = 7
+    acceleration_days: Positive = 7
     # buying-committee depth (engaged contacts by seniority and department) over this window
-    committee_days: int = 30
-    unsubscribe_events: tuple[str, ...] = ("email_unsubscribe",)
+    committee_days: Positive = 30
+    unsubscribe_events: tuple[Name, ...] = ("email_unsubscribe",)
     # outcomes known at the cutoff (a colleague's opportunity, the contact's own mql) as features
     outcome_history: bool = True
 
@@ -71,9 +90,9 @@ class SplitConfig:
     fitted on every cutoff whose label window closed before it (an expanding window).
     """
 
-    min_history_days: int = 60
-    max_train_cutoffs: int = 24
-    backtest_folds: int = 4
+    min_history_days: Count = 60
+    max_train_cutoffs: Annotated[int, Ge(2)] = 24
+    backtest_folds: Positive = 4
 
 
 # settings that were replaced: a file that still names one gets one line saying what replaced it
@@ -87,17 +106,19 @@ _REPLACED = {
 class ModelConfig:
     """LightGBM settings; the backtest's early stopping decides the number of trees of the served model."""
 
-    learning_rate: float = 0.05
-    num_leaves: int = 15
-    max_depth: int = 5
-    min_child_samples: int = 50
-    feature_fraction: float = 0.8
-    bagging_fraction: float = 0.8
-    bagging_freq: int = 1
-    lambda_l2: float = 1.0
-    num_boost_round: int = 600
-    early_stopping_rounds: int = 50
-    seed: int = 0
+    learning_rate: Annotated[float, Gt(0)] = 0.05
+    num_leaves: Annotated[int, Ge(2)] = 15
+    max_depth: Annotated[int, Ge(-1)] = 5  # -1: no limit
+    min_child_samples: Count = 50
+    feature_fraction: Share = 0.8
+    bagging_fraction: Share = 0.8
+    bagging_freq: Count = 1
+    lambda_l2: Annotated[float, Ge(0)] = 1.0
+    num_boost_round: Positive = 600
+    early_stopping_rounds: Count = 50
+    seed: Count = 0
+    # LightGBM threads: 0 = every core of the machine (os.cpu_count())
+    num_threads: Count = 0
 
 
 @dataclass(frozen=True)
@@ -120,17 +141,18 @@ class PointsConfig:
     title_bonus: dict[str, float] = field(
         default_factory=lambda: {"c_level": 20, "vp": 15, "director": 10, "head": 10, "manager": 5}
     )
-    size_bonus: dict[str, float] = field(default_factory=lambda: {"1000": 10, "200": 5})
-    window_days: int | None = None
+    # employee_count at or above the key (a number written as text, a TOML key) earns the bonus
+    size_bonus: dict[Annotated[str, Predicate(_is_number)], float] = field(default_factory=lambda: {"1000": 10, "200": 5})
+    window_days: Positive | None = None
 
 
 @dataclass(frozen=True)
 class GradeConfig:
     """Grades by share of the validation population: A is the top `a`, B the next `b`, and so on."""
 
-    a: float = 0.10
-    b: float = 0.20
-    c: float = 0.30
+    a: Share = 0.10
+    b: Share = 0.20
+    c: Share = 0.30
 
 
 @dataclass(frozen=True)
@@ -147,15 +169,15 @@ class GateConfig:
     cannot judge a model: the retrain is refused.
     """
 
-    pr_auc_margin: float = 0.02
-    capture_margin: float = 0.05
-    points_auc_margin: float = 0.02
-    points_capture_margin: float = 0.0
-    max_ece: float = 0.02
-    min_roc_auc: float = 0.60
-    min_auc_z: float = 2.0
-    min_pr_lift: float = 1.5
-    min_holdout_positives: int = 10
+    pr_auc_margin: Annotated[float, Ge(0)] = 0.02
+    capture_margin: Annotated[float, Ge(0)] = 0.05
+    points_auc_margin: Annotated[float, Ge(-1), Le(1)] = 0.02
+    points_capture_margin: Annotated[float, Ge(-1), Le(1)] = 0.0
+    max_ece: Annotated[float, Ge(0)] = 0.02
+    min_roc_auc: Annotated[float, Ge(0.5), Le(1)] = 0.60
+    min_auc_z: Annotated[float, Ge(0)] = 2.0
+    min_pr_lift: Annotated[float, Ge(0)] = 1.5
+    min_holdout_positives: Count = 10
 
 
 @dataclass(frozen=True)
@@ -168,11 +190,11 @@ class SearchConfig:
     first searched fold's training cutoffs, trains the [model] settings as they are.
     """
 
-    trials: int = 8
-    timeout_seconds: float = 45.0
-    folds: int = 2
+    trials: Count = 8
+    timeout_seconds: Annotated[float, Ge(0)] = 45.0
+    folds: Positive = 2
     # fewer positive training leads than this: fold-to-fold noise would drive the choice; no search
-    min_positives: int = 200
+    min_positives: Count = 200
 
 
 @dataclass(frozen=True)
@@ -183,10 +205,10 @@ class PreflightConfig:
     fewer than `warn_positives` / `warn_negatives` trains but warns that the model will be unstable.
     """
 
-    min_positives: int = 20
-    min_negatives: int = 200
-    warn_positives: int = 100
-    warn_negatives: int = 1000
+    min_positives: Count = 20
+    min_negatives: Count = 200
+    warn_positives: Count = 100
+    warn_negatives: Count = 1000
 
 
 @dataclass(frozen=True)
@@ -194,8 +216,8 @@ class LeakageConfig:
     """The leakage guard: a feature or attribute whose single-column ROC AUC reaches `threshold` is an
     outcome in disguise and is excluded, unless named in `keep`."""
 
-    threshold: float = 0.90
-    keep: tuple[str, ...] = ()
+    threshold: Annotated[float, Gt(0.5), Le(1)] = 0.90
+    keep: tuple[Name, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,9 +227,9 @@ class ScorecardConfig:
     `points_per_doubling` points add up to double the odds; `max_bands` bands per numeric attribute.
     """
 
-    points_per_doubling: float = 10.0
-    max_bands: int = 4
-    l2: float = 1.0
+    points_per_doubling: Annotated[float, Gt(0)] = 10.0
+    max_bands: Annotated[int, Ge(2)] = 4
+    l2: Annotated[float, Ge(0)] = 1.0
 
 
 @dataclass(frozen=True)
@@ -223,9 +245,11 @@ class Config:
     preflight: PreflightConfig = field(default_factory=PreflightConfig)
     leakage: LeakageConfig = field(default_factory=LeakageConfig)
     scorecard: ScorecardConfig = field(default_factory=ScorecardConfig)
-    model_name: str = "lead-propensity"
-    experiment: str = "propensity"
+    model_name: Name = "lead-propensity"
+    experiment: Name = "propensity"
 
+
+_TOP = ("model_name", "experiment")  # the settings above the first [section]
 
 _SECTIONS: dict[str, type] = {
     "label": LabelConfig,
@@ -242,62 +266,85 @@ _SECTIONS: dict[str, type] = {
 }
 
 
-def _section(cls: type, values: dict[str, Any], where: str) -> Any:
-    known = {f.name: f for f in fields(cls)}
-    section = next((name for name, c in _SECTIONS.items() if c is cls), "")
-    out: dict[str, Any] = {}
-    for key, value in values.items():
+# what a wrong value should have been, by pydantic's error type
+_EXPECTED = {
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "string_type": "text",
+    "string_too_short": "non-empty text",
+    "tuple_type": "a list",
+    "too_short": "a non-empty list",
+    "dict_type": "a table",
+    "predicate_failed": "a number",
+}
+_BOUNDS = {Gt: (">", "gt"), Ge: (">=", "ge"), Le: ("<=", "le")}
+
+
+@cache
+def _schema(cls: type) -> Any:
+    """A strict pydantic model of a config dataclass: the same fields, types and bounds, no extra keys."""
+    from pydantic import ConfigDict, create_model
+
+    hints = get_type_hints(cls, include_extras=True)
+    config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+    return create_model(f"{cls.__name__}Schema", __config__=config, **{f.name: (hints[f.name], None) for f in fields(cls)})
+
+
+def _bounds(cls: type, key: str) -> str:
+    """The bounds of a field as a reader would say them: 'between 0.5 and 1', '> 0'."""
+    found = {type(m): m for m in get_args(get_type_hints(cls, include_extras=True)[key])[1:] if type(m) in _BOUNDS}
+    if Ge in found and Le in found:
+        return f"between {found[Ge].ge} and {found[Le].le}"
+    return " and ".join(f"{_BOUNDS[kind][0]} {getattr(m, _BOUNDS[kind][1])}" for kind, m in found.items())
+
+
+def _one_line(cls: type, error: dict[str, Any], section: str) -> str:
+    """'label.horizon_days must be a whole number, got 90.5': the key, what it should be, the value."""
+    loc = [part for part in error["loc"] if part != "[key]"]
+    key = (f"{section}." if section else "") + str(loc[0]) + "".join(f"[{part!r}]" if isinstance(part, str) else f"[{part}]" for part in loc[1:])
+    ctx = error.get("ctx") or {}
+    expected = _EXPECTED.get(error["type"]) or (len(loc) == 1 and _bounds(cls, str(loc[0])))
+    if not expected:
+        expected = " and ".join(f"{sign} {ctx[name]}" for sign, name in _BOUNDS.values() if name in ctx) or error["msg"]
+    value = error["input"]
+    return f"{key} must be {expected}, got {list(value) if isinstance(value, tuple) else value!r}"  # a TOML array as written
+
+
+def _section(cls: type, values: dict[str, Any], where: str, section: str) -> Any:
+    """`values` (one TOML table) checked against `cls` and laid over its defaults.
+
+    `where` names the file; any mistake is one line with the file, the key and the bad value.
+    """
+    from pydantic import ValidationError
+
+    known = {f.name for f in fields(cls)}
+    for key in values:
         if (section, key) in _REPLACED:
-            raise UsageError(f"{where}: '{key}' is no longer a setting: use {_REPLACED[section, key]}")
+            raise UsageError(f"{where}[{section}]: '{key}' is no longer a setting: use {_REPLACED[section, key]}")
         if key not in known:
-            raise UsageError(f"{where}: unknown setting '{key}' (known: {', '.join(sorted(known))})")
-        default = getattr(cls(), key)
-        if isinstance(default, tuple):
-            if not isinstance(value, list):
-                raise UsageError(f"{where}: '{key}' must be a list, got {value!r}")
-            value = tuple(value)
-        elif isinstance(default, bool) or (isinstance(default, (int, float)) and not isinstance(value, (int, float))):
-            if type(value) is not type(default):
-                raise UsageError(f"{where}: '{key}' must be a number, got {value!r}")
-        elif isinstance(default, dict) and not isinstance(value, dict):
-            raise UsageError(f"{where}: '{key}' must be a table, got {value!r}")
-        out[key] = value
-    return replace(cls(), **out)
+            raise UsageError(f"{where}[{section}]: unknown setting '{key}' (known: {', '.join(sorted(known))})")
+    values = {key: tuple(value) if isinstance(value, list) else value for key, value in values.items()}
+    try:
+        _schema(cls).model_validate(values)
+    except ValidationError as exc:
+        raise UsageError(where + _one_line(cls, exc.errors()[0], section)) from None
+    return replace(cls(), **values)  # the values as written: pydantic checks, the dataclass is the API
 
 
-def _validate(config: Config) -> None:
-    if config.label.horizon_days <= 0:
-        raise UsageError(f"label.horizon_days must be > 0, got {config.label.horizon_days}")
-    if not config.label.positive_outcomes:
-        raise UsageError("label.positive_outcomes must name at least one outcome")
-    if not config.features.windows_days or min(config.features.windows_days) <= 0:
-        raise UsageError(f"features.windows_days must be positive, got {config.features.windows_days}")
+def _validate(config: Config, where: dict[str, str]) -> None:
+    """What no single setting can say: the grades share out less than the whole population."""
     g = config.grades
-    if not (0 < g.a and 0 < g.b and 0 < g.c and g.a + g.b + g.c < 1):
-        raise UsageError(f"grades a, b, c must be positive and sum below 1, got {g.a}, {g.b}, {g.c}")
-    if config.search.trials < 0 or config.search.timeout_seconds < 0 or config.search.folds < 1:
-        raise UsageError(f"search.trials and search.timeout_seconds must be >= 0 and search.folds >= 1, got {config.search}")
-    if not 0.5 < config.leakage.threshold <= 1:
-        raise UsageError(f"leakage.threshold must be above 0.5 and at most 1, got {config.leakage.threshold}")
-    if config.scorecard.points_per_doubling <= 0 or config.scorecard.max_bands < 2:
-        raise UsageError(f"scorecard.points_per_doubling must be > 0 and scorecard.max_bands >= 2, got {config.scorecard}")
-    if config.split.backtest_folds < 1 or config.split.max_train_cutoffs < 2 or config.split.min_history_days < 0:
-        raise UsageError(
-            "split.backtest_folds must be >= 1, split.max_train_cutoffs >= 2 and split.min_history_days >= 0, "
-            f"got {config.split}"
-        )
-    gate = config.gate
-    if min(gate.pr_auc_margin, gate.capture_margin, gate.max_ece, gate.min_auc_z, gate.min_pr_lift) < 0 or not (
-        -1 <= gate.points_auc_margin <= 1 and -1 <= gate.points_capture_margin <= 1
-    ):
-        raise UsageError(f"gate margins, max_ece, min_auc_z and min_pr_lift must be >= 0 (points margins between -1 and 1), got {gate}")
-    if not 0.5 <= gate.min_roc_auc <= 1:
-        raise UsageError(f"gate.min_roc_auc must be between 0.5 and 1, got {gate.min_roc_auc}")
+    if g.a + g.b + g.c >= 1:
+        raise UsageError(f"{where.get('grades', '')}grades a, b, c must be positive and sum below 1, got {g.a}, {g.b}, {g.c}")
 
 
 def load_config(*paths: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
     """Read TOML files (later ones win, section by section) over the defaults."""
     merged: dict[str, dict[str, Any]] = {}
+    origin: dict[str, str] = {}  # section -> "file: " of the last file that set it
     top: dict[str, Any] = {}
     for path in paths:
         if path is None:
@@ -313,17 +360,19 @@ def load_config(*paths: str | Path | None, overrides: dict[str, Any] | None = No
             if key in _SECTIONS:
                 if not isinstance(value, dict):
                     raise UsageError(f"{p}: [{key}] must be a table")
-                _section(_SECTIONS[key], value, f"{p}: [{key}]")  # name the file in any error
+                _section(_SECTIONS[key], value, f"{p}: ", key)  # name the file in any error
                 merged.setdefault(key, {}).update(value)
-            elif key in ("model_name", "experiment"):
+                origin[key] = f"{p}: "
+            elif key in _TOP:
+                _section(Config, {key: value}, f"{p}: ", "")
                 top[key] = value
             else:
                 raise UsageError(f"{p}: unknown section '{key}' (known: {', '.join(sorted(_SECTIONS))})")
-    for key, value in (overrides or {}).items():
-        top[key] = value
-    sections = {name: _section(cls, merged.get(name, {}), f"[{name}]") for name, cls in _SECTIONS.items()}
+    top.update(overrides or {})
+    _section(Config, top, "", "")
+    sections = {name: _section(cls, merged.get(name, {}), origin.get(name, ""), name) for name, cls in _SECTIONS.items()}
     config = Config(**sections, **top)
-    _validate(config)
+    _validate(config, origin)
     return config
 
 

@@ -251,20 +251,17 @@ def log_drift(report: DriftReport, *, model_uri: str, model_version: str, scored
 
 
 def _experiment_of(client: Any, model_uri: str) -> str | None:
-    import re
+    from mlflow.exceptions import MlflowException
+
+    from propensity._tracking import is_not_found, run_id_of
 
     try:
-        m = re.fullmatch(r"models:/([^/@]+)@(.+)", model_uri)
-        run_id = None
-        if m:
-            run_id = client.get_model_version_by_alias(m.group(1), m.group(2)).run_id
-        elif m := re.fullmatch(r"models:/([^/@]+)/(\d+)", model_uri):
-            run_id = client.get_model_version(m.group(1), m.group(2)).run_id
-        elif m := re.fullmatch(r"runs:/([0-9a-f]+)/.*", model_uri):
-            run_id = m.group(1)
+        run_id = run_id_of(client, model_uri)
         return str(client.get_run(run_id).info.experiment_id) if run_id else None
-    except Exception:  # noqa: BLE001 - the model's run may be gone: fall back to the default experiment
-        return None
+    except MlflowException as exc:
+        if is_not_found(exc):  # the model's run is gone: the default experiment
+            return None
+        raise
 
 
 def _default_experiment(name: str) -> str:

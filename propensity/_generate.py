@@ -70,17 +70,16 @@ files.
 from __future__ import annotations
 
 import json
-import os
 import unicodedata
-import uuid
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from propensity._atomic import atomic_path
 from propensity._errors import UsageError
 
 __all__ = ["GeneratedSummary", "generate_crm"]
@@ -558,33 +557,18 @@ def _day_stamps(calendar: _Calendar, days: np.ndarray) -> list[str]:
     return [(calendar.start + timedelta(days=int(k))).isoformat() + "Z" for k in days]
 
 
-def _temporary_sibling(path: Path) -> Path:
-    """A fresh name in the same folder, so that `os.replace` is an atomic rename."""
-    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-
-
 def _write_frame(frame: pl.DataFrame, path: Path, fmt: str) -> None:
-    """Write to a temporary file in the same folder, then rename it over `path`."""
-    temp = _temporary_sibling(path)
-    try:
+    """Whole or not at all (`atomic_path`): a killed run never leaves half a table."""
+    with atomic_path(path) as temp:
         if fmt == "parquet":
             frame.write_parquet(temp)
         else:
             frame.write_csv(temp, datetime_format=CSV_DATETIME_FORMAT)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
 
 
 def _write_atomic_text(path: Path, text: str) -> None:
-    temp = _temporary_sibling(path)
-    try:
+    with atomic_path(path) as temp:
         temp.write_text(text, encoding="utf-8")
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
 
 
 def _generator_record(

@@ -15,7 +15,6 @@ the realised conversion of its leads can be judged once its horizon has passed.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from typing import Any
 import polars as pl
 
 from propensity._errors import UsageError
+from propensity._tracking import parse_model_uri
 
 __all__ = [
     "HISTORY_FILE",
@@ -80,8 +80,7 @@ def default_history_path(tracking_uri: str | None = None) -> Path:
 
 def model_name_of(model_uri: str) -> str:
     """`models:/NAME@alias` or `models:/NAME/3` -> NAME; any other URI stands for itself."""
-    m = re.fullmatch(r"models:/([^/@]+)(?:@.+|/\d+)", model_uri)
-    return m.group(1) if m else model_uri
+    return parse_model_uri(model_uri).name or model_uri
 
 
 def _iso(t: datetime) -> str:

@@ -15,7 +15,7 @@ import polars as pl
 from propensity._config import LabelConfig, SplitConfig
 from propensity._errors import PropensityError
 
-__all__ = ["month_starts", "Fold", "SplitPlan", "matured_cutoffs", "plan_split", "open_leads", "label_pairs", "converted_before"]
+__all__ = ["month_starts", "Fold", "SplitPlan", "matured_cutoffs", "plan_split", "open_leads", "label_pairs"]
 
 
 def month_starts(first: datetime, last: datetime) -> list[datetime]:
@@ -115,12 +115,6 @@ def _positive_outcomes(outcomes: pl.DataFrame | None, label: LabelConfig) -> pl.
     if outcomes is None:
         return pl.DataFrame(schema={"contact_id": pl.String, "occurred_at": pl.Datetime("us")})
     return outcomes.filter(pl.col("outcome").is_in(list(label.positive_outcomes))).select("contact_id", "occurred_at")
-
-
-def converted_before(outcomes: pl.DataFrame | None, cutoff: datetime, label: LabelConfig) -> pl.Series:
-    """contact_ids with a positive outcome at or before `cutoff`: no longer leads."""
-    pos = _positive_outcomes(outcomes, label)
-    return pos.filter(pl.col("occurred_at") <= cutoff)["contact_id"].unique()
 
 
 def open_leads(

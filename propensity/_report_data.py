@@ -462,34 +462,18 @@ class Report:
 
 
 def _run_id(loaded: Any) -> str:
-    import re
-
     import mlflow
+
+    from propensity._errors import UsageError
+    from propensity._tracking import run_id_of
 
     meta = loaded.model.metadata
     if meta.get("run_id"):
         return str(meta["run_id"])
-    uri = loaded.uri
-    m = re.fullmatch(r"runs:/([0-9a-f]+)/.*", uri)
-    if m:
-        return m.group(1)
-    client = mlflow.MlflowClient()
-    m = re.fullmatch(r"models:/([^/@]+)@(.+)", uri)
-    if m:
-        return str(client.get_model_version_by_alias(m.group(1), m.group(2)).run_id)
-    m = re.fullmatch(r"models:/([^/@]+)/(\d+)", uri)
-    if m:
-        return str(client.get_model_version(m.group(1), m.group(2)).run_id)
-    from propensity._errors import UsageError
-
-    raise UsageError(f"model {uri}: cannot find the MLflow run that trained it")
-
-
-def _model_name(uri: str) -> str | None:
-    import re
-
-    m = re.fullmatch(r"models:/([^/@]+)(?:@.+|/\d+)", uri)
-    return m.group(1) if m else None
+    run_id = run_id_of(mlflow.MlflowClient(), loaded.uri)
+    if run_id is None:
+        raise UsageError(f"model {loaded.uri}: cannot find the MLflow run that trained it")
+    return run_id
 
 
 def read_scores(path: str | Path) -> pl.DataFrame:
@@ -501,7 +485,7 @@ def read_scores(path: str | Path) -> pl.DataFrame:
         raise UsageError(f"--scores: no such file: {p}")
     try:
         frame = pl.read_parquet(p) if p.suffix.lower() == ".parquet" else pl.read_csv(p, infer_schema_length=10_000)
-    except Exception as exc:
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"--scores: {p} cannot be read as {'Parquet' if p.suffix.lower() == '.parquet' else 'CSV'} ({str(exc).splitlines()[0][:120]})") from None
     for col in ("score", "grade"):
         if col not in frame.columns:
@@ -530,7 +514,7 @@ def _input_drift(scores: Path, spec: Any, top: int = 10) -> list[tuple[str, floa
             (f"{spec.field_label(by_name[n].field)} ({n})" if n in by_name else str(n), float(v))
             for n, v in rows.select("name", "psi").iter_rows()
         ]
-    except Exception:  # noqa: BLE001 - a foreign or older drift file: the score PSI above still stands
+    except (pl.exceptions.PolarsError, OSError, ValueError, TypeError):  # a foreign or older drift file: the score PSI above still stands
         return []
 
 
@@ -539,10 +523,11 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
     import tempfile
 
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     from propensity._errors import UsageError
     from propensity._metrics import probability_metrics, ranking_metrics, capture_at
-    from propensity._tracking import load_model
+    from propensity._tracking import is_not_found, load_model, parse_model_uri
 
     scored = read_scores(scores) if scores is not None else None
     loaded = load_model(model_uri)
@@ -553,7 +538,9 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
     try:
         vpath = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=VALIDATION_ARTIFACT, dst_path=str(tmp)))
         fpath = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=FIELDS_ARTIFACT, dst_path=str(tmp)))
-    except Exception:
+    except (MlflowException, OSError) as exc:
+        if not is_not_found(exc):
+            raise  # an auth or network error is not an old model: the caller's tracking_errors names it
         raise UsageError(
             f"model {model_uri}: its run {run_id} has no {VALIDATION_ARTIFACT} (trained before reports existed): retrain it"
         ) from None
@@ -592,7 +579,7 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
     hist_top = float(np.quantile(p, 0.995)) if len(p) else 1.0
     report = Report(
         model_uri=model_uri,
-        model_name=_model_name(model_uri),
+        model_name=parse_model_uri(model_uri).name,
         model_version=str(loaded.version),
         run_id=run_id,
         card=card,

@@ -20,9 +20,8 @@ from propensity._report_data import GRADES, Report
 if TYPE_CHECKING:
     from propensity._svg import Series
 
-__all__ = ["render_report", "write_report", "check_report_path", "gains_chart", "calibration_chart", "model_card_section", "SECTION_IDS", "GRADE_COLORS"]
+__all__ = ["render_report", "write_report", "check_report_path", "gains_chart", "calibration_chart", "model_card_section", "GRADE_COLORS"]
 
-SECTION_IDS = ("model-card", "model-vs-points", "drivers", "dependence", "score-distribution", "tier-migration", "drift")
 GRADE_COLORS = {"A": "#15803d", "B": "#65a30d", "C": "#d97706", "D": "#9ca3af"}
 MODEL_COLOR, POINTS_COLOR = "#2563eb", "#f59e0b"
 RAISE_COLOR, LOWER_COLOR = "#0f766e", "#dc2626"

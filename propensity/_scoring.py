@@ -21,7 +21,6 @@ from propensity._treeshap import explainer_for
 from propensity._terminal import progress
 
 __all__ = [
-    "REJECT_COLUMNS",
     "REJECT_NO_CREATED_AT",
     "REJECT_NOT_FINITE",
     "SCORE_COLUMNS",
@@ -34,7 +33,6 @@ __all__ = [
 log = logging.getLogger("propensity")
 
 SCORE_COLUMNS = ("contact_id", "account_id", "score", "score_100", "grade", "percentile", "reasons", "model_version")
-REJECT_COLUMNS = ("contact_id", "reason")
 
 # Why an open lead can be left unscored (listed in the rejects file instead: nothing is lost).
 REJECT_NO_CREATED_AT = "created_at is missing: cannot tell when the contact became a lead"

@@ -14,6 +14,7 @@ stop the search early, and then how many trials ran depends on the machine (reco
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +68,7 @@ def lgb_params(config: Config, **overrides: Any) -> dict[str, Any]:
         "seed": m.seed,
         "deterministic": True,
         "force_col_wise": True,
-        "num_threads": 2,
+        "num_threads": m.num_threads or os.cpu_count() or 1,  # 0: every core
         "verbosity": -1,
     }
     params.update(overrides)

@@ -28,6 +28,10 @@ __all__ = [
     "check_server",
     "describe_tracking_error",
     "tracking_errors",
+    "ModelUri",
+    "parse_model_uri",
+    "run_id_of",
+    "is_not_found",
 ]
 
 DEFAULT_HOME = Path("models")
@@ -175,18 +179,64 @@ class LoadedModel:
     version: str
 
 
+@dataclass(frozen=True)
+class ModelUri:
+    """A model URI taken apart: `models:/NAME@alias`, `models:/NAME/3` or `runs:/RUN_ID/path`.
+
+    Any other URI (a logged model's `models:/m-...`, a path) leaves every part None.
+    """
+
+    name: str | None = None  # the registered model
+    alias: str | None = None
+    version: str | None = None
+    run_id: str | None = None
+
+
+def parse_model_uri(uri: str) -> ModelUri:
+    if m := re.fullmatch(r"models:/([^/@]+)@(.+)", uri):
+        return ModelUri(name=m.group(1), alias=m.group(2))
+    if m := re.fullmatch(r"models:/([^/@]+)/(\d+)", uri):
+        return ModelUri(name=m.group(1), version=m.group(2))
+    if m := re.fullmatch(r"runs:/([0-9a-f]+)/.*", uri):
+        return ModelUri(run_id=m.group(1))
+    return ModelUri()
+
+
+def _registered_version(client: Any, ref: ModelUri) -> Any:
+    """The registry's model version a `models:/` URI names (None for any other URI)."""
+    if ref.name and ref.alias:
+        return client.get_model_version_by_alias(ref.name, ref.alias)
+    if ref.name and ref.version:
+        return client.get_model_version(ref.name, ref.version)
+    return None
+
+
+def run_id_of(client: Any, uri: str) -> str | None:
+    """The MLflow run that logged the model `uri` names, asking the registry for a `models:/` URI."""
+    ref = parse_model_uri(uri)
+    if ref.run_id:
+        return ref.run_id
+    version = _registered_version(client, ref)
+    return str(version.run_id) if version is not None and version.run_id else None
+
+
+def is_not_found(exc: BaseException) -> bool:
+    """An MLflow error that says the run, model or artifact does not exist (not auth, not network)."""
+    from mlflow.exceptions import MlflowException
+
+    return isinstance(exc, FileNotFoundError) or (isinstance(exc, MlflowException) and exc.error_code == "RESOURCE_DOES_NOT_EXIST")
+
+
 def _version_of(uri: str) -> str:
     from mlflow import MlflowClient
 
-    m = re.fullmatch(r"models:/([^/@]+)@(.+)", uri)
-    if m:
-        return str(MlflowClient().get_model_version_by_alias(m.group(1), m.group(2)).version)
-    m = re.fullmatch(r"models:/([^/@]+)/(\d+)", uri)
-    if m:
-        return m.group(2)
-    m = re.fullmatch(r"runs:/([0-9a-f]+)/.*", uri)
-    if m:
-        return f"run-{m.group(1)[:8]}"
+    ref = parse_model_uri(uri)
+    if ref.version:
+        return ref.version
+    if ref.alias:
+        return str(_registered_version(MlflowClient(), ref).version)
+    if ref.run_id:
+        return f"run-{ref.run_id[:8]}"
     return uri
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 if TYPE_CHECKING:
     import lightgbm as lgb
 
-__all__ = ["TreeExplainer", "MAX_PATH_FEATURES", "explainer_for"]
+__all__ = ["MAX_PATH_FEATURES", "Contributions", "TreeExplainer", "explainer_for"]
 
 MAX_PATH_FEATURES = 12  # 2**12 bit patterns per leaf at most
 _CHECK_TOLERANCE = 1e-6  # |sum of contributions - raw score| above this: recompute exactly
@@ -58,6 +58,20 @@ class _Tree:
     leaves: tuple[_Leaf, ...]
     features: np.ndarray  # the distinct features of the tree
     slot: dict[int, int]  # feature -> column of `features`
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """What `TreeExplainer.explain` computed: the contributions and how they were obtained.
+
+    `recomputed` counts the rows whose fast contributions did not add up to the raw score and were
+    redone with ``pred_contrib``: 0 on a supported model, or the fast path is broken (and slow).
+    `fast` is False when the model is not supported and every row came from ``pred_contrib``.
+    """
+
+    values: np.ndarray
+    recomputed: int
+    fast: bool
 
 
 class TreeExplainer:
@@ -91,8 +105,12 @@ class TreeExplainer:
         `margin` (the booster's raw score for `frame`) is computed when not given; rows whose
         contributions do not add up to it are recomputed with ``pred_contrib``.
         """
+        return self.explain(frame, margin).values
+
+    def explain(self, frame: pd.DataFrame, margin: np.ndarray | None = None) -> Contributions:
+        """`contributions`, with how many rows the fast path got wrong (and ``pred_contrib`` redid)."""
         if not self.supported:
-            return np.asarray(self.booster.predict(frame, pred_contrib=True), dtype=np.float64)
+            return Contributions(np.asarray(self.booster.predict(frame, pred_contrib=True), dtype=np.float64), 0, fast=False)
         x = self._matrix(frame)
         n = x.shape[1]
         out_t = np.zeros((self.n_features + 1, n), dtype=np.float64)
@@ -107,7 +125,7 @@ class TreeExplainer:
         bad = np.flatnonzero(~(np.abs(out.sum(axis=1) - margin) <= _CHECK_TOLERANCE))
         if len(bad):
             out[bad] = np.asarray(self.booster.predict(frame.iloc[bad], pred_contrib=True), dtype=np.float64)
-        return out
+        return Contributions(out, len(bad), fast=True)
 
     def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
         """(n_features, n) float64, as LightGBM sees the frame (category codes, missing as NaN)."""

@@ -14,16 +14,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from propensity import __version__
 from propensity._errors import PropensityError, UsageError
 
 if TYPE_CHECKING:
     from propensity._tracking import LoadedModel
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_USER_ERROR", "EXIT_FAILED"]
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAILED"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_USER_ERROR = 2
 EXIT_NOT_IN_SERVICE = 3  # `train`: registered, but the gate kept it out of service (as `retrain`'s "kept")
 
 log = logging.getLogger("propensity")
@@ -560,6 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Learned, calibrated and explained lead buy-propensity from your CRM history.",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    p.add_argument("--version", action="version", version=f"propensity {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     g = sub.add_parser("generate", help="write a realistic synthetic CRM export (and its oracle)")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
+from typing import Any, NoReturn
 
 import polars as pl
 import pytest
@@ -12,6 +14,16 @@ from propensity._export import CrmExport, validate_export
 
 # The cutoff most tests look at.
 T = "2025-04-01T00:00:00Z"
+
+# .ci/run sets CI: there a test whose browser or database is missing fails instead of skipping.
+IN_CI = bool(os.environ.get("CI"))
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip a test that needs a tool this machine lacks; under CI, fail it (CI must not pass without it)."""
+    if IN_CI:
+        pytest.fail(f"{reason}; CI is set, so this fails instead of skipping", pytrace=False)
+    pytest.skip(reason)
 
 
 def _shuffled(rows: list[dict[str, str]], seed: int) -> list[dict[str, str]]:
@@ -79,6 +91,29 @@ def small_crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("crm") / "export"
     generate_crm(out, n_contacts=3000, seed=7, fmt="csv")
     return out
+
+
+@pytest.fixture(scope="session")
+def generated_crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2,000 generated contacts (Parquet, seed 4), generated once: tests that only read it share it."""
+    from propensity._generate import generate_crm
+
+    out = tmp_path_factory.mktemp("generated") / "crm"
+    generate_crm(out, n_contacts=2000, seed=4, fmt="parquet")
+    return out
+
+
+@pytest.fixture(scope="session")
+def trained(generated_crm: Path) -> dict[str, Any]:
+    """`generated_crm` read and trained once, without a tracking store and without a search (the
+    tests that share it look at drift and score history, not at model selection)."""
+    from propensity._config import Config, SearchConfig
+    from propensity._sources import read_export
+    from propensity._train import train
+
+    export = read_export(generated_crm, require_outcomes=True)
+    result = train(export, Config(search=SearchConfig(trials=0)), tracking_uri=None)
+    return {"crm": generated_crm, "export": export, "result": result, "model": result.model}
 
 
 # PII canaries planted in every contact of `report_store`'s export: they must never reach a report.

@@ -216,6 +216,20 @@ USAGE_CASES = [
         ["train", "{crm}", "--config", "{out}/unknown.toml"], r"unknown\.toml: \[label\]: unknown setting 'horizon_weeks'", id="train-config-unknown-setting",
     ),
     pytest.param(["check", "{crm}", "--config", "{out}/missing.toml"], r"missing\.toml: config file not found$", id="check-config-missing"),
+    pytest.param(["train", "{crm}", "--config", "{out}/float-horizon.toml"], r"float-horizon\.toml: label\.horizon_days must be a whole number, got 90\.5$",
+                 id="train-config-float-horizon"),
+    pytest.param(["train", "{crm}", "--config", "{out}/number-outcomes.toml"], r"number-outcomes\.toml: label\.positive_outcomes\[0\] must be text, got 1$",
+                 id="train-config-outcomes-not-text"),
+    pytest.param(["train", "{crm}", "--config", "{out}/text-window.toml"], r"text-window\.toml: points\.window_days must be a whole number, got 'abc'$",
+                 id="train-config-window-not-a-number"),
+    pytest.param(["check", "{crm}", "--config", "{out}/text-windows.toml"], r"text-windows\.toml: features\.windows_days\[0\] must be a whole number, got '7'$",
+                 id="check-config-windows-as-text"),
+    pytest.param(["train", "{crm}", "--config", "{out}/negative-count.toml"], r"negative-count\.toml: preflight\.min_positives must be >= 0, got -5$",
+                 id="train-config-negative-count"),
+    pytest.param(["train", "{crm}", "--config", "{out}/out-of-range.toml"], r"out-of-range\.toml: gate\.min_roc_auc must be between 0\.5 and 1, got 1\.5$",
+                 id="train-config-out-of-range"),
+    pytest.param(["train", "{crm}", "--config", "{out}/replaced.toml"], r"replaced\.toml: \[split\]: 'valid_cutoffs' is no longer a setting: use split\.backtest_folds",
+                 id="train-config-replaced-setting"),
     pytest.param(
         ["train", "{crm}", "--config", "{out}/typo.toml"],
         r"^positive outcome 'Opportunity' does not occur in outcomes; did you mean 'opportunity' \(3 rows; outcome values are read "
@@ -227,14 +241,28 @@ USAGE_CASES = [
 ]
 
 
+# the training configs the cases above name, written into {out}
+CONFIGS = {
+    "broken.toml": "[label\nhorizon_days = 90\n",
+    "unknown.toml": "[label]\nhorizon_weeks = 12\n",
+    "typo.toml": '[label]\npositive_outcomes = ["Opportunity"]\n',
+    "float-horizon.toml": "[label]\nhorizon_days = 90.5\n",
+    "number-outcomes.toml": "[label]\npositive_outcomes = [1, 2]\n",
+    "text-window.toml": '[points]\nwindow_days = "abc"\n',
+    "text-windows.toml": '[features]\nwindows_days = ["7", 30]\n',
+    "negative-count.toml": "[preflight]\nmin_positives = -5\n",
+    "out-of-range.toml": "[gate]\nmin_roc_auc = 1.5\n",
+    "replaced.toml": "[split]\nvalid_cutoffs = 2\n",
+}
+
+
 @pytest.mark.parametrize(("argv", "match"), USAGE_CASES)
 def test_bad_option_is_one_line_exit_2_and_writes_nothing(argv: list[str], match: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     crm = write_tiny(tmp_path / "crm")
     out = tmp_path / "out"
     out.mkdir()
-    (out / "broken.toml").write_text("[label\nhorizon_days = 90\n", encoding="utf-8")
-    (out / "unknown.toml").write_text("[label]\nhorizon_weeks = 12\n", encoding="utf-8")
-    (out / "typo.toml").write_text('[label]\npositive_outcomes = ["Opportunity"]\n', encoding="utf-8")
+    for name, text in CONFIGS.items():
+        (out / name).write_text(text, encoding="utf-8")
     before = sorted(p.name for p in out.iterdir()) + sorted(p.name for p in crm.iterdir())
     argv = [a.format(crm=crm, out=out) for a in argv]
     if argv[0] in ("train", "score"):

@@ -24,6 +24,7 @@ from propensity._db import parse_tables, read_database, redact
 from propensity._errors import DataError, UsageError
 from propensity._sources import read_export
 from propensity.cli import main
+from tests.conftest import unavailable
 
 TABLES = ("contacts", "accounts", "events", "outcomes")
 
@@ -93,7 +94,7 @@ def postgres_server() -> Iterator[str]:
     """A throwaway PostgreSQL cluster on 127.0.0.1; yields its URL."""
     bindir = _pg_bindir()
     if bindir is None or not (bindir / "pg_ctl").exists():
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed: apt-get install postgresql (.ci/run does)")
+        unavailable("PostgreSQL server binaries (initdb, pg_ctl) are not installed: apt-get install postgresql (.ci/run does)")
     as_user: list[str] = []
     # A cluster cannot run as root: run it as the postgres system user, in a folder that user owns
     # (pytest's tmp_path sits under a root-only 0700 folder, so the cluster gets its own temp folder).
@@ -102,7 +103,7 @@ def postgres_server() -> Iterator[str]:
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run the server as")
+            unavailable("running as root and there is no 'postgres' user to run the server as")
         as_user = ["runuser", "-u", "postgres", "--"]
         shutil.chown(base, "postgres", "postgres")
     data, log, port = base / "data", base / "server.log", _free_port()

@@ -11,7 +11,16 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from propensity._drift import ALERT, WARN, DriftReport, check_drift, drift_table, psi, psi_status, reference_profile
+from propensity._drift import (
+    ALERT,
+    WARN,
+    DriftReport,
+    check_drift,
+    drift_table,
+    psi,
+    psi_status,
+    reference_profile,
+)
 from propensity._feature_spec import FeatureDef, FeatureSpec
 
 
@@ -74,21 +83,7 @@ def test_a_category_level_unseen_in_the_reference_counts_as_drift() -> None:
     assert moved["name"].to_list()[0] == "score"  # the score first, then features by PSI
 
 
-# ------------------------------------------------------------------ on a trained model
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from propensity._config import load_config
-    from propensity._generate import generate_crm
-    from propensity._sources import read_export
-    from propensity._train import train
-
-    out = tmp_path_factory.mktemp("drift") / "crm"
-    generate_crm(out, n_contacts=2000, seed=4, fmt="parquet")
-    (out.parent / "fast.toml").write_text("[search]\ntrials = 0\n")  # drift, not model selection, is tested here
-    export = read_export(out, require_outcomes=True)
-    result = train(export, load_config(out.parent / "fast.toml"), tracking_uri=None)
-    return {"export": export, "result": result, "model": result.model}
-
+# ------------------------------------------------------------------ on a trained model (conftest's `trained`)
 
 def _valid_frame(trained: dict[str, Any]) -> pd.DataFrame:
     from propensity._features import FeatureBuilder

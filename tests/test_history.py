@@ -13,7 +13,14 @@ import pytest
 
 from propensity._config import LabelConfig
 from propensity._errors import UsageError
-from propensity._history import default_history_path, model_name_of, read_history, realised_conversion, record_scores, surges
+from propensity._history import (
+    default_history_path,
+    model_name_of,
+    read_history,
+    realised_conversion,
+    record_scores,
+    surges,
+)
 from propensity._labels import label_pairs
 
 T1, T2, T3 = datetime(2025, 2, 1), datetime(2025, 3, 1), datetime(2025, 4, 1)
@@ -131,26 +138,19 @@ AS_OFS = (datetime(2026, 2, 1), datetime(2026, 3, 1), datetime(2026, 5, 1))
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A model (trained without a tracking store) scores a generated export at three as-of dates."""
-    from propensity._config import load_config
-    from propensity._generate import generate_crm
+def scored(trained: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The shared model (conftest's `trained`, no tracking store) scores its export at three as-of dates."""
     from propensity._scoring import score_leads
-    from propensity._sources import read_export
-    from propensity._train import train
 
     home = tmp_path_factory.mktemp("history")
-    generate_crm(home / "crm", n_contacts=2000, seed=2, fmt="parquet")
-    (home / "fast.toml").write_text("[search]\ntrials = 0\n")  # the history, not model selection, is tested here
-    export = read_export(home / "crm", require_outcomes=True)
-    model = train(export, load_config(home / "fast.toml"), tracking_uri=None).model
+    export, model = trained["export"], trained["model"]
     db = home / "score_history.db"
     runs = {}
     for t in AS_OFS:
         runs[t] = score_leads(export, model, model_version="1", as_of=t).scores
         record_scores(db, runs[t], as_of=t, model_name="lead-propensity", model_version="1", model_uri="models:/lead-propensity/1",
                       positive_outcomes=["opportunity"], horizon_days=90)
-    return {"home": home, "crm": home / "crm", "export": export, "db": db, "runs": runs}
+    return {"home": home, "crm": trained["crm"], "export": export, "db": db, "runs": runs}
 
 
 RANK = {"D": 0, "C": 1, "B": 2, "A": 3}

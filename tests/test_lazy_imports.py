@@ -26,3 +26,12 @@ def test_help_imports_no_heavy_library() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "usage: propensity" in done.stdout
     assert done.stderr.strip() == ""
+
+
+def test_version_names_the_package_version() -> None:
+    from propensity import __version__
+
+    code = "from propensity.cli import main\nmain(['--version'])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"propensity {__version__}"

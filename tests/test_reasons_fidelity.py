@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,11 +24,30 @@ def frame(case: ScoringCase) -> pd.DataFrame:
     return to_model_frame(case.model.spec, case.training_set.frame)
 
 
+def _assert_fast_equals_exact(booster: lgb.Booster, frame: pd.DataFrame) -> None:
+    """The fast path alone gives pred_contrib's contributions: no row needed recomputing."""
+    exact = np.asarray(booster.predict(frame, pred_contrib=True))
+    result = TreeExplainer(booster).explain(frame)
+    assert result.fast
+    assert result.recomputed == 0, f"{result.recomputed} of {len(frame)} rows did not add up and were recomputed"
+    assert result.values.shape == exact.shape
+    assert np.abs(result.values - exact).max() < 1e-9
+
+
 def test_fast_contributions_equal_exact_treeshap(case: ScoringCase, frame: pd.DataFrame) -> None:
-    exact = np.asarray(case.model.booster.predict(frame, pred_contrib=True))
-    fast = TreeExplainer(case.model.booster).contributions(frame)
-    assert fast.shape == exact.shape
-    assert np.abs(fast - exact).max() < 1e-9
+    _assert_fast_equals_exact(case.model.booster, frame)
+
+
+def test_a_broken_fast_path_fails_the_fidelity_check(case: ScoringCase, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    import propensity._treeshap as treeshap
+
+    monkeypatch.setattr(treeshap, "_add_tree", lambda *args: None)  # every tree contributes nothing
+    result = TreeExplainer(case.model.booster).explain(frame)
+    # the safety net still returns exact values, so only the count can tell the fast path broke
+    assert np.abs(result.values - case.model.booster.predict(frame, pred_contrib=True)).max() < 1e-9
+    assert result.recomputed == len(frame)
+    with pytest.raises(AssertionError, match=r"rows did not add up and were recomputed"):
+        _assert_fast_equals_exact(case.model.booster, frame)
 
 
 def test_top_three_fields_agree_with_exact_treeshap_grouped_the_same_way(case: ScoringCase, frame: pd.DataFrame) -> None:
@@ -49,8 +69,6 @@ def test_top_three_fields_agree_with_exact_treeshap_grouped_the_same_way(case: S
 
 @pytest.mark.parametrize("zero_as_missing", [False, True])
 def test_fast_contributions_follow_lightgbm_on_missing_values_and_categories(zero_as_missing: bool) -> None:
-    import lightgbm as lgb
-
     rng = np.random.default_rng(3)
     n = 3000
     x = pd.DataFrame(
@@ -63,17 +81,16 @@ def test_fast_contributions_follow_lightgbm_on_missing_values_and_categories(zer
     y = (np.nan_to_num(x["a"].to_numpy()) + x["b"].to_numpy() + (x["c"] == "y").to_numpy() + rng.normal(size=n) > 1).astype(int)
     params = {"objective": "binary", "num_leaves": 15, "verbosity": -1, "zero_as_missing": zero_as_missing, "min_data_per_group": 5, "cat_smooth": 1}
     booster = lgb.train(params, lgb.Dataset(x, y), num_boost_round=30)
-    exact = np.asarray(booster.predict(x, pred_contrib=True))
-    assert np.abs(TreeExplainer(booster).contributions(x) - exact).max() < 1e-9
+    _assert_fast_equals_exact(booster, x)
 
 
 def test_an_unsupported_model_falls_back_to_pred_contrib() -> None:
-    import lightgbm as lgb
-
     rng = np.random.default_rng(4)
     x = pd.DataFrame({"a": rng.normal(size=600), "b": rng.normal(size=600)})
     y = np.digitize(x["a"] + rng.normal(size=600), [-0.5, 0.5])  # three classes: not a binary booster
     booster = lgb.train({"objective": "multiclass", "num_class": 3, "verbosity": -1}, lgb.Dataset(x, y), num_boost_round=5)
     explainer = TreeExplainer(booster)
     assert not explainer.supported
-    assert np.array_equal(explainer.contributions(x), booster.predict(x, pred_contrib=True))
+    result = explainer.explain(x)
+    assert not result.fast and result.recomputed == 0
+    assert np.array_equal(result.values, booster.predict(x, pred_contrib=True))

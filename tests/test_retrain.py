@@ -99,7 +99,7 @@ def test_auc_z_is_zero_at_chance_and_grows_with_the_holdout() -> None:
     ("text", "match"),
     [
         ("min_roc_auc = 0.3\n", r"gate.min_roc_auc must be between 0.5 and 1, got 0.3"),
-        ("pr_auc_margin = -0.1\n", r"gate margins, max_ece, min_auc_z and min_pr_lift must be >= 0"),
+        ("pr_auc_margin = -0.1\n", r"gate.pr_auc_margin must be >= 0, got -0.1"),
         ("pr_auc_margn = 0.1\n", r"\[gate\]: unknown setting 'pr_auc_margn'"),
     ],
 )
