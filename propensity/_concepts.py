@@ -88,7 +88,7 @@ _OUTCOME_EVENT = _group(
     "result decision win lose payment pay contract signature enroll enrollment subscribe subscription demo negotiation "
     "campaign offer proposal quote onboarding handoff qualification churn renewal visit+to+site"
 )
-_CLOSING = _group("close closing conversion convert win purchase signing sign")
+_CLOSING = _group("close closing conversion convert win purchase")
 _WHEN = _group("when at upon time")
 _KNOW = _group("know available unknown determine exist observe")
 _BEFORE = _group("before until prior advance beforehand ahead")
@@ -97,14 +97,18 @@ _HISTORY = _group("previous earlier past former prior+campaign historical")
 
 _STAFF = _group(
     "employee staff rep representative salesperson salesman seller sales+team sales+rep sales+person agent counsellor "
-    "advisor account+manager manager consultant caller operator sdr bdr recruiter colleague telemarketer closer owner"
+    "advisor account+manager account+executive executive ae manager consultant caller operator sdr bdr recruiter colleague "
+    "telemarketer closer owner"
 )
 _STAFF_ACT = _group(
     "assign assess judge rate rating grade evaluate evaluation estimate enter fill update record log mark tag classify "
     "categorize categorise decide opinion intuition view feel feeling believe think gut qualify review choose pick "
-    "select note write impression guess sense perception appraise appraisal score label flag"
+    "select note write impression guess sense perception appraise appraisal score label flag maintain keep"
 )
-_HEADCOUNT = _group("number+of+employee employee+count headcount size workforce")
+_HEADCOUNT = _group(
+    "number+of+employee employee+count headcount size workforce by+the+customer by+the+lead by+the+prospect "
+    "by+the+client by+the+applicant by+the+user by+the+visitor by+customer by+lead by+prospect by+client by+user"
+)
 
 _GIVE = _group("assign allot allocate give attribute award compute calculate derive generate receive")
 _JUDGE_NOUN = _group("score index level grade rating rank ranking tier quality priority band")
