@@ -34,7 +34,8 @@ def lemma(word: str) -> str:
     """A crude English lemma: 'assigned', 'assigning', 'assignment', 'assigns' -> 'assign'."""
     w = word.casefold().strip("'")
     if w in _IRREGULAR:
-        return _IRREGULAR[w]
+        w = _IRREGULAR[w]
+        return w[:-1] if w.endswith("e") and len(w) > 4 else w
     if len(w) <= 3:
         return w
     for suffix, repl in (("ies", "y"), ("ied", "y"), ("ments", ""), ("ment", ""), ("ings", ""), ("ing", ""), ("ed", ""),

@@ -14,7 +14,8 @@ def names(text: str) -> set[str]:
 
 @pytest.mark.parametrize(("word", "expected"), [("assigned", "assign"), ("assignment", "assign"), ("assigns", "assign"),
                                                 ("closing", "clos"), ("closed", "clos"), ("employees", "employe"),
-                                                ("known", "know"), ("stopped", "stop"), ("status", "status")])
+                                                ("known", "know"), ("stopped", "stop"), ("status", "status"),
+                                                ("judgement", "judg"), ("judged", "judg")])
 def test_forms_of_a_word_share_a_lemma(word: str, expected: str) -> None:
     assert lemma(word) == expected
 
