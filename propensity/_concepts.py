@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 __all__ = ["CONCEPTS", "Concept", "Match", "lemma", "lemmas", "match_concepts", "sentences"]
 
@@ -75,7 +76,7 @@ class Concept:
     veto: frozenset[str] = frozenset()
 
     def matches(self, words: Sequence[str]) -> bool:
-        present = set(words) | {f"{a}+{b}" for a, b in zip(words, words[1:])}
+        present = set(words) | {f"{a}+{b}" for a, b in pairwise(words)}
         present |= {f"{a}+{b}+{c}" for a, b, c in zip(words, words[1:], words[2:])}
         if present & self.veto:
             return False

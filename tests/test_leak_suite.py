@@ -14,7 +14,14 @@ from propensity._dictionary import find_dictionary, match_columns, read_dictiona
 from propensity._flat import binary_target, read_flat
 from propensity._flat_train import guard
 from propensity.cli import main
-from tests.leak_suite import CLEAN_KINDS, FORMATS, LEAK_KINDS, WRITERS, suite_table, write_dictionary
+from tests.leak_suite import (
+    CLEAN_KINDS,
+    FORMATS,
+    LEAK_KINDS,
+    WRITERS,
+    suite_table,
+    write_dictionary,
+)
 
 
 def _verdicts(tmp_path: Path, writer: str, fmt: str | None):  # type: ignore[no-untyped-def]
