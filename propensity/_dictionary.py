@@ -1,101 +1,101 @@
 """A data dictionary: what each column of a lead table means, in the words of whoever made it.
 
-The leakage guard reads it to find columns filled in by staff or recording the lead's latest state.
-A dictionary is an Excel sheet (.xlsx) or a CSV/TSV with a column of names and a column of
-descriptions; cells merged over several rows (one description for a group of columns) apply to
-each row. Beside a table, a file with "dictionary" in its name is found without being told.
+The leakage guard reads it for columns filled in by staff, known only after the outcome or to be
+left out of a realistic model. One entry point, `read_dictionary`, reads every format people write
+them in, one module per family:
+
+- a table (`_dict_tables`): Excel `.xlsx` (merged cells too), `.csv`/`.tsv`, a Markdown pipe table;
+- a prose list (`_dict_lists`): the numbered "attribute information" of public datasets
+  (``12 - duration: last contact duration ...`` over several lines), definition lists
+  (``- **name**: text``, ``name: text``) and Markdown headings.
+
+A `.txt` or `.md` file is read as whichever layout finds the most entries. Beside a table, a file
+named like a dictionary ("dictionary", "codebook", "names", "description", "attributes", "columns",
+"variables", "fields", a README) is found without being told, if it describes at least two columns.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
 from propensity._errors import DataError, UsageError
 
-__all__ = ["find_dictionary", "read_dictionary", "match_columns"]
+__all__ = ["find_dictionary", "match_columns", "read_dictionary"]
 
-_SUFFIXES = (".xlsx", ".csv", ".tsv", ".txt")
-_NAME_HEAD = re.compile(r"^(variables?|columns?|fields?|names?|attributes?)$", re.I)
-_TEXT_HEAD = re.compile(r"^(descriptions?|meaning|definitions?|notes?)$", re.I)
+_SUFFIXES = (".xlsx", ".csv", ".tsv", ".txt", ".md", ".markdown")
+_NAMES = ("dictionary", "codebook", "names", "description", "attributes", "columns", "variables", "fields", "schema", "readme")
 
 
 def find_dictionary(table: str | Path) -> Path | None:
-    """A data dictionary beside `table`: a .xlsx/.csv/.tsv/.txt file with "dictionary" in its name."""
-    folder = Path(table).expanduser().resolve().parent
+    """A data dictionary beside `table` that describes at least two columns, best-named first."""
+    path = Path(table).expanduser().resolve()
     try:
-        entries = sorted(folder.iterdir())
+        entries = sorted(e for e in path.parent.iterdir() if e.is_file() and e != path and e.suffix.lower() in _SUFFIXES)
     except OSError:
         return None
+    ranked = []
     for entry in entries:
-        if entry.is_file() and "dictionary" in entry.name.casefold() and entry.suffix.lower() in _SUFFIXES:
-            return entry
+        stem = entry.stem.casefold()
+        rank = next((i for i, word in enumerate(_NAMES) if word in stem), None)
+        if rank is not None:
+            ranked.append((rank, entry.name, entry))
+    for _, _, entry in sorted(ranked):
+        try:
+            if len(read_dictionary(entry)) >= 2:
+                return entry
+        except (DataError, UsageError, OSError, UnicodeError):
+            continue  # a README that describes no column is not a dictionary
     return None
 
 
 def read_dictionary(path: str | Path) -> dict[str, str]:
-    """{column name: description} from an .xlsx sheet or a delimited text file."""
+    """{column name: description} from any of the formats above."""
+    from propensity._dict_lists import definition_entries, heading_entries, numbered_entries
+    from propensity._dict_tables import delimited_rows, markdown_table_rows, rows_to_entries, xlsx_rows
+
     file = Path(path).expanduser()
     if not file.is_file():
         raise UsageError(f"--dictionary: no such file: {file}")
-    rows = _xlsx_rows(file) if file.suffix.lower() == ".xlsx" else _text_rows(file)
-    rows = [[("" if c is None else str(c).strip()) for c in r] for r in rows]
-    rows = [r for r in rows if any(r)]
-    if not rows:
-        raise DataError(file.name, None, "the data dictionary is empty")
-    name_col, text_col, start = _layout(rows)
-    out: dict[str, str] = {}
-    for r in rows[start:]:
-        name = r[name_col] if name_col < len(r) else ""
-        text = r[text_col] if text_col < len(r) else ""
-        if name:
-            out[name] = text
+    suffix = file.suffix.lower()
+    if suffix == ".xlsx":
+        out = rows_to_entries(xlsx_rows(file), file.name)
+    else:
+        from propensity._flat import decode_text
+
+        text, _ = decode_text(file.read_bytes())
+        if not text.strip():
+            raise DataError(file.name, None, "the data dictionary is empty")
+        if suffix in (".csv", ".tsv"):
+            out = rows_to_entries(delimited_rows(text), file.name)
+        else:
+            readings = [numbered_entries(text), definition_entries(text)]
+            if suffix in (".md", ".markdown"):
+                pipe = markdown_table_rows(text)
+                readings += [_safe(lambda: rows_to_entries(pipe, file.name)) if pipe else {}, heading_entries(text)]
+            else:
+                readings.append(_safe(lambda: rows_to_entries(delimited_rows(text), file.name)) if _delimited(text) else {})
+            out = max(readings, key=len)
+    out = {k: v for k, v in out.items() if k}
     if not out:
         raise DataError(file.name, None, "no column names found in the data dictionary")
     return out
 
 
-def _layout(rows: list[list[str]]) -> tuple[int, int, int]:
-    """(name column, description column, first data row): a header row if there is one, else the
-    first two columns that hold text."""
-    for i, r in enumerate(rows[:20]):
-        names = [j for j, c in enumerate(r) if _NAME_HEAD.match(c)]
-        texts = [j for j, c in enumerate(r) if _TEXT_HEAD.match(c)]
-        if names and texts:
-            return names[0], texts[0], i + 1
-    width = max(len(r) for r in rows)
-    used = [j for j in range(width) if any(j < len(r) and r[j] for r in rows)]
-    if len(used) < 2:
-        raise DataError("data dictionary", None, "needs a column of names and a column of descriptions")
-    return used[0], used[1], 0
-
-
-def _xlsx_rows(file: Path) -> list[list[object]]:
-    import openpyxl
-
+def _safe(read) -> dict[str, str]:  # type: ignore[no-untyped-def]
     try:
-        book = openpyxl.load_workbook(file, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a broken file
-        raise DataError(file.name, None, "not a readable .xlsx file", example=str(error).splitlines()[0]) from None
-    sheet = book.worksheets[0]
-    cells = [list(r) for r in sheet.iter_rows(values_only=True)]
-    for merged in sheet.merged_cells.ranges:  # one description for a group of columns
-        value = sheet.cell(merged.min_row, merged.min_col).value
-        for row in range(merged.min_row, merged.max_row + 1):
-            for col in range(merged.min_col, merged.max_col + 1):
-                r, c = row - 1, col - 1
-                if r < len(cells) and c < len(cells[r]):
-                    cells[r][c] = value
-    return cells
+        return read()  # type: ignore[no-any-return]
+    except DataError:
+        return {}
 
 
-def _text_rows(file: Path) -> list[list[object]]:
-    from propensity._flat import decode_text, sniff_separator
+def _delimited(text: str) -> bool:
+    """Most lines split by the same separator into two fields or more: a CSV written as .txt."""
+    from propensity._flat import sniff_separator
 
-    text, _ = decode_text(file.read_bytes())
-    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(text))]
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    sep = sniff_separator(text)
+    return len(lines) >= 2 and sum(line.count(sep) >= 1 for line in lines) >= 0.8 * len(lines)
 
 
 def _key(name: str) -> str:

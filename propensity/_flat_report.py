@@ -81,6 +81,7 @@ def flat_card(run_id: str, meta: Mapping[str, Any]) -> dict[str, Any]:
         "comparison": comparison,
         "leakage": list(meta.get("leakage", [])),
         "excluded": dict(meta.get("excluded", {})),
+        "plausibility": dict(meta.get("plausibility") or {}),
         "gains": gains,
     }
 
@@ -256,7 +257,26 @@ def _leakage(r: Any) -> str:
             "Keep one on purpose with <code>--keep COLUMN</code>.</p>"
             + _table(["column", "AUC alone", "verdict", "why"], rows, numeric=(1,))
         )
-    return f'<section id="leakage-guard"><h2>Leakage guard</h2>{body}</section>'
+    return f'<section id="leakage-guard"><h2>Leakage guard</h2>{_plausibility(f.get("plausibility") or {})}{body}</section>'
+
+
+def _plausibility(p: Mapping[str, Any]) -> str:
+    """A warning when the cross-validated ROC AUC is too good to be true, with the columns that carry it."""
+    from propensity._report_html import _e, _num, _pct, _val
+
+    if not p.get("suspicious"):
+        return ""
+    carriers = p.get("carriers", [])
+    items = "".join(
+        f'<li data-carrier="{_e(c["column"])}" data-value="{_val(c["share"])}">{_e(c["column"])}: {_pct(c["share"], 0)} of the model\'s importance</li>'
+        for c in carriers
+    )
+    return (
+        f'<div class="warn" id="plausibility" data-suspicious="true" data-value="{_val(p.get("cv_roc_auc"))}">'
+        f'<p><strong>Too good to be true?</strong> The cross-validated ROC AUC is {_num(p.get("cv_roc_auc"))}, at or above '
+        f'{_num(p.get("threshold"))}: far above what lead scoring usually reaches. It is carried by these columns; check that '
+        f"each is known before the outcome, and leave it out with <code>--exclude COLUMN</code> if it is not:</p><ul>{items}</ul></div>"
+    )
 
 
 def render_flat_report(r: Any) -> str:

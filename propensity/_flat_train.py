@@ -43,6 +43,7 @@ from propensity._grades import GradeScale
 from propensity._leakage import DEFAULT_THRESHOLD, LeakVerdict, after_the_fact, find_leaks
 from propensity._metrics import probability_metrics, ranking_metrics
 from propensity._model import PlattCalibration, PropensityModel
+from propensity._plausibility import DEFAULT_SUSPICIOUS_AUC, Plausibility, check_plausibility
 
 __all__ = ["FLAT_MODEL_NAME", "FlatTrainResult", "Guarded", "guard", "train_flat", "compare_scores", "format_flat_summary"]
 
@@ -78,6 +79,7 @@ class FlatTrainResult:
     counts: dict[str, int]
     model: PropensityModel
     validation: pl.DataFrame  # id, fold, label, score (out of fold)
+    plausibility: Plausibility | None = None  # is the cross-validated ROC AUC too good to be true?
 
 
 # ----------------------------------------------------------------------------------- LightGBM
@@ -252,10 +254,13 @@ def train_flat(
     tracking_uri: str | None = None,
     model_name: str | None = None,
     set_champion: bool = True,
+    suspicious_auc: float = DEFAULT_SUSPICIOUS_AUC,
 ) -> FlatTrainResult:
     """Guard, cross-validate, compare, fit the final model and (with a tracking URI) log and register.
 
-    `dictionary` maps table columns to their data-dictionary descriptions (see `_dictionary`).
+    `dictionary` maps table columns to their data-dictionary descriptions (see `_dictionary`). A
+    cross-validated ROC AUC at or above `suspicious_auc` is reported as too good to be true, with
+    the columns that carry the model (`_plausibility`).
     """
     target = require_column(table, target, "target")
     id_column = require_column(table, id_column, "id")
@@ -348,6 +353,7 @@ def train_flat(
     grades = GradeScale.from_scores(oof[judged], config.grades)
     metrics = _metrics(folds_table, pooled, compare, comparison)
     metrics["best_iteration"] = float(best)
+    plausibility = check_plausibility(metrics["cv_roc_auc"], table_drivers, suspicious_auc)
     counts = {"rows": len(y), "positives": int(y.sum()), "judged_rows": len(judged), "judged_positives": int(y[judged].sum()),
               "features": len(features), "folds": len(splits)}
     model.metadata = {
@@ -369,6 +375,7 @@ def train_flat(
         "drivers": table_drivers.to_dict(orient="records"),
         "leakage": [v.to_dict() for v in verdicts if v.reason],
         "excluded": excluded,
+        "plausibility": plausibility.to_dict(),
         "comparison": comparison.to_dict(orient="records"),
         "metrics": metrics,
         "data_fingerprint": table.fingerprint,
@@ -382,7 +389,7 @@ def train_flat(
     name = model_name or FLAT_MODEL_NAME
     result = FlatTrainResult(
         None, None, name, None, tracking_uri, table.name, target, split_text, metrics, folds_table, comparison,
-        verdicts, excluded, profiles, features, table_drivers, counts, model, validation,
+        verdicts, excluded, profiles, features, table_drivers, counts, model, validation, plausibility,
     )
     if tracking_uri is not None:
         run_id, model_uri, version = _track(result, y[judged], oof[judged], compare_oof, judged, x.iloc[judged], config, name, set_champion)
@@ -480,6 +487,7 @@ def _track(
                 "propensity.leakage.excluded": ", ".join(v.column for v in flagged if v.excluded) or "none",
                 "propensity.leakage.kept": ", ".join(v.column for v in flagged if not v.excluded) or "none",
                 **{f"propensity.leakage.{_slug(v.column)}": f"AUC {v.auc:.3f}: {v.reason}"[:4000] for v in flagged},
+                **({"propensity.plausibility": result.plausibility.text()[:4000]} if result.plausibility else {}),
             }
         )
         mlflow.log_metrics({k: v for k, v in result.metrics.items() if np.isfinite(v)})
@@ -589,6 +597,8 @@ def format_flat_summary(result: FlatTrainResult) -> str:
                for _, r in comp.iloc[1:].iterrows())]
         )
     lines.append(format_table(["metric", *scores], rows))
+    if result.plausibility is not None and result.plausibility.suspicious:
+        lines.append(f"\n{result.plausibility.text()}")
     m = result.metrics
     lines.append(
         f"\ncalibration (out of fold): mean score {m['valid_mean_score']:.3f} vs observed rate {m['valid_observed_rate']:.3f}, "

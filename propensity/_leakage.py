@@ -1,9 +1,11 @@
-"""The leakage guard: columns that predict the label almost by themselves are outcomes in disguise.
+"""The leakage guard: columns that give the label away are outcomes in disguise.
 
 A status field filled in by sales after the fact makes a model look brilliant and useless on a
-fresh lead. Each candidate column gets its single-column ROC AUC (categories by out-of-fold target
-rate, numbers by value with missing as its own level); a column at or above the threshold, or one a
-data dictionary or its name marks as filled in after the fact, is excluded unless the user keeps it.
+fresh lead. Each candidate column is judged on four kinds of evidence: its single-column ROC AUC
+(categories by out-of-fold target rate, numbers by value with missing as its own level), a value
+that decides the target almost surely, converted leads outside the others' range (`_leak_stats`),
+and what a data dictionary or its name says (`after_the_fact`, meanings from `_concepts`). A column
+with any of them is excluded unless the user keeps it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["LeakVerdict", "single_column_auc", "find_leaks", "after_the_fact", "DEFAULT_THRESHOLD"]
+__all__ = ["DEFAULT_THRESHOLD", "LeakVerdict", "after_the_fact", "find_leaks", "single_column_auc"]
 
 DEFAULT_THRESHOLD = 0.90
 
@@ -27,6 +29,7 @@ class LeakVerdict:
     auc: float
     reason: str  # why it was flagged ("" when it was not)
     excluded: bool
+    evidence: tuple[str, ...] = ()  # which kinds: "auc", "deciding value", "outside range", "dictionary", "name"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,43 +79,35 @@ def find_leaks(
     """A verdict per column, most suspicious first.
 
     `marked` maps column -> why it is known to be filled in after the fact (a data dictionary, a
-    name such as "status"); such columns are excluded whatever their AUC. Columns in `keep` are
+    name such as "status"); such columns are excluded whatever their AUC, as are columns with a
+    deciding value or converted leads outside the others' range (`_leak_stats`). Columns in `keep` are
     flagged but kept: the user said so explicitly.
     """
+    from propensity._leak_stats import deciding_value, outside_range
+
     keep_set = set(keep)
     marked = dict(marked or {})
     out = []
     for col in columns if columns is not None else frame.columns:
         auc = single_column_auc(frame[col], y)
-        reasons = []
+        reasons: list[str] = []
+        evidence: list[str] = []
         if auc >= threshold:
             reasons.append(f"predicts the label almost by itself (single-column AUC {auc:.3f} >= {threshold:.2f})")
+            evidence.append("auc")
+        for kind, test in (("deciding value", deciding_value), ("outside range", outside_range)):
+            why = test(frame[col], y)
+            if why:
+                reasons.append(why)
+                evidence.append(kind)
         if col in marked:
             reasons.append(marked[col])
+            evidence.append("name" if marked[col].startswith("its name") else "dictionary")
         reason = "; ".join(reasons)
-        out.append(LeakVerdict(col, auc, reason, bool(reason) and col not in keep_set))
+        out.append(LeakVerdict(col, auc, reason, bool(reason) and col not in keep_set, tuple(evidence)))
     return sorted(out, key=lambda v: (not v.reason, -v.auc, v.column))
 
 
-# Words in a data dictionary's description that say a column was filled in after the lead arrived.
-_DESCRIPTION_MARKS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (
-        re.compile(r"\b(employee|staff|sales ?(rep|reps|person|people|team)|agent|counsell?or|intuition|judge?ment)\b", re.I),
-        "filled in by staff",
-    ),
-    (
-        re.compile(r"\b(current|latest|final) (status|state|stage)\b|\bstatus of the (lead|deal|customer)\b", re.I),
-        "records the lead's latest status, not its state when it arrived",
-    ),
-    (
-        re.compile(r"\b(assigned|allotted|given) to (each|the|every) (customer|lead|prospect|contact)\b", re.I),
-        "assigned by the company (its own score or judgement)",
-    ),
-    (
-        re.compile(r"\b(filled (in|out)|updated|entered) by\b|\bafter (the )?(call|sale|contact|conversion|meeting)\b", re.I),
-        "filled in after the fact",
-    ),
-)
 # Words in a column's name that usually mean an outcome, a status or somebody's judgement.
 _NAME_MARKS = re.compile(
     r"\b(status|stage|outcome|result|disposition|tags?|quality|rating|grade|score|won|lost|closed|reason)\b", re.I
@@ -122,29 +117,32 @@ _NAME_MARKS = re.compile(
 def after_the_fact(columns: Iterable[str], descriptions: Mapping[str, str] | None = None) -> dict[str, str]:
     """{column: why} for columns a data dictionary or their name marks as filled in after the fact.
 
-    `descriptions` maps a column to its data-dictionary text. The result feeds `find_leaks(marked=)`.
+    `descriptions` maps a column to its data-dictionary text, read for the meanings in
+    `_concepts.CONCEPTS` (known only after the outcome, assessed by staff, the company's own score,
+    a status or stage, to be discarded). The result feeds `find_leaks(marked=)`.
     """
+    from propensity._concepts import match_concepts
+
     descriptions = descriptions or {}
     out: dict[str, str] = {}
     for column in columns:
         reasons = []
         text = " ".join(str(descriptions.get(column) or "").split())
-        for pattern, why in _DESCRIPTION_MARKS:
-            m = pattern.search(text)
-            if m:
-                reasons.append(f"{why} (data dictionary: \"{_around(text, m.start(), m.end())}\")")
-                break
+        found = match_concepts(text)
+        if found:
+            whys = ", ".join(dict.fromkeys(m.concept.why for m in found))
+            reasons.append(f"{whys} (data dictionary: \"{_clip(found[0].sentence)}\")")
         words = re.sub(r"[_\W]+", " ", column)
         m = _NAME_MARKS.search(words)
-        if m and not reasons:
-            reasons.append(f"its name says it may be filled in after the fact ('{m.group(0)}')")
+        named = match_concepts(words)
+        if not reasons and (m or named):
+            said = m.group(0) if m else words.strip()
+            reasons.append(f"its name says it may be filled in after the fact ('{said}')")
         if reasons:
             out[column] = "; ".join(reasons)
     return out
 
 
-def _around(text: str, start: int, end: int, width: int = 30) -> str:
-    """The matched words with about `width` characters either side, cut at word boundaries."""
-    left = text.rfind(" ", 0, max(0, start - width)) + 1
-    right = text.find(" ", min(len(text), end + width))
-    return text[left : right if right != -1 else len(text)].strip(" .")
+def _clip(sentence: str, width: int = 160) -> str:
+    sentence = sentence.strip(" .")
+    return sentence if len(sentence) <= width else sentence[: sentence.rfind(" ", 0, width)] + " ..."

@@ -442,6 +442,8 @@ def cmd_train_table(args: argparse.Namespace) -> int:
     from propensity._flat_train import FLAT_MODEL_NAME, format_flat_summary, train_flat
     from propensity._tracking import check_server, resolve_tracking_uri, tracking_errors
 
+    if not 0.5 < args.suspicious_auc <= 1.0:
+        raise UsageError(f"--suspicious-auc must be above 0.5 and at most 1, got {args.suspicious_auc}")
     config = _config(args)
     table = _read_table(args)
     dictionary_file = args.dictionary or find_dictionary(args.table)
@@ -468,6 +470,7 @@ def cmd_train_table(args: argparse.Namespace) -> int:
             tracking_uri=uri,
             model_name=args.model_name or FLAT_MODEL_NAME,
             set_champion=not args.no_champion,
+            suspicious_auc=args.suspicious_auc,
         )
     print(format_flat_summary(result))
     return EXIT_OK
@@ -699,7 +702,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--keep", action="append", metavar="COLUMN", help="with --table: keep a column the leakage guard would exclude (repeatable)")
     t.add_argument("--exclude", action="append", metavar="COLUMN", help="with --table: leave a column out of the model (repeatable)")
     t.add_argument("--date-column", metavar="COLUMN", help="with --table: judge on the latest leads by this date instead of k-fold")
-    t.add_argument("--dictionary", metavar="FILE", help="with --table: data dictionary (.xlsx/.csv; default: a *dictionary* file beside the table)")
+    t.add_argument("--dictionary", metavar="FILE", help="with --table: data dictionary (.xlsx, .csv, .md or .txt, numbered attribute lists too; default: a *dictionary*, *names*, *codebook* ... file beside the table)")
+    t.add_argument("--suspicious-auc", type=float, default=0.95, metavar="AUC", help="with --table: a cross-validated ROC AUC at or above this is reported as too good to be true (default 0.95)")
     t.add_argument("--folds", type=int, default=5, help="with --table: cross-validation folds (default 5)")
     t.set_defaults(func=cmd_train_table)
     source_options(s)

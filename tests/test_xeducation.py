@@ -125,3 +125,37 @@ def test_report_shows_the_model_beside_the_company_scores_and_the_guard(trained:
     assert auc["model"] >= 0.90 and auc["model"] > auc["Lead Quality"] > auc["Asymmetrique Activity Score"]
     leaks = {c: float(v) for c, v in re.findall(r'data-leak="([^"]+)" data-value="([^"]+)"', html)}
     assert leaks["Tags"] > 0.9 and 0.75 < leaks["Lead Quality"] < 0.9
+
+
+# The dictionary reworded by someone else: no phrase of the original survives in the flagged columns.
+PARAPHRASED = {
+    "Tags": "Labels recording where the lead stands at present, kept up to date by the sales team.",
+    "Lead Quality": "How good the lead looks to the staff member who handles it, in their own judgement.",
+    "Lead Profile": "A level the company gives every customer according to their profile.",
+    "Asymmetrique Activity Index": "A score and index calculated for each client from activity and profile.",
+    "Asymmetrique Profile Index": "A score and index calculated for each client from activity and profile.",
+    "Asymmetrique Activity Score": "A score and index calculated for each client from activity and profile.",
+    "Asymmetrique Profile Score": "A score and index calculated for each client from activity and profile.",
+    "Last Activity": "The most recent thing the customer did, such as opening an email or chatting.",
+    "Last Notable Activity": "The most recent notable thing the student did.",
+    "Total Time Spent on Website": "How long, in total, the customer spent on the site.",
+    "Do Not Email": "Ticked by the customer when they do not want emails about the course.",
+    "What is your current occupation": "Whether the customer is a student, unemployed or working.",
+    "Lead Source": "Where the lead came from: Google, organic search, chat and so on.",
+}
+
+
+def test_paraphrased_dictionary_gives_the_same_verdicts(table, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    y = binary_target(table, "Converted")
+    original = match_columns(read_dictionary(find_dictionary(LEADS)), table.frame.columns)  # type: ignore[arg-type]
+    reworded = {**original, **{c: PARAPHRASED[c] for c in original if c in PARAPHRASED}}
+    assert all(original[c] != reworded[c] for c in PARAPHRASED if c in original)
+    skip = {"Converted", "Prospect ID"}
+    before = {v.column: v.excluded for v in guard(table, y, skip=skip, dictionary=original).verdicts if v.reason}
+    reread = [v for v in guard(table, y, skip=skip, dictionary=reworded).verdicts if v.reason]
+    after = {v.column: v.excluded for v in reread}
+    assert after == before
+    assert all("dictionary" in v.evidence for v in reread)  # each by what the reworded text means, not by its name
+    assert set(before) == {"Tags", "Lead Quality", "Lead Profile", "Asymmetrique Activity Index", "Asymmetrique Profile Index",
+                           "Asymmetrique Activity Score", "Asymmetrique Profile Score"}
+    assert all(before.values())
