@@ -25,6 +25,7 @@ __all__ = [
     "LeakageConfig",
     "ScorecardConfig",
     "GateConfig",
+    "AliasConfig",
     "Config",
     "load_config",
     "config_to_dict",
@@ -211,6 +212,14 @@ class ScorecardConfig:
 
 
 @dataclass(frozen=True)
+class AliasConfig:
+    """Synonyms read as one value (`[events.aliases]`, `[outcomes.aliases]`): a spelling, matched ignoring
+    case, spaces, underscores and hyphens, and the value it means, e.g. "Webinar Attendance" = "webinar_attended"."""
+
+    aliases: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Config:
     label: LabelConfig = field(default_factory=LabelConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
@@ -223,6 +232,8 @@ class Config:
     preflight: PreflightConfig = field(default_factory=PreflightConfig)
     leakage: LeakageConfig = field(default_factory=LeakageConfig)
     scorecard: ScorecardConfig = field(default_factory=ScorecardConfig)
+    events: AliasConfig = field(default_factory=AliasConfig)
+    outcomes: AliasConfig = field(default_factory=AliasConfig)
     model_name: str = "lead-propensity"
     experiment: str = "propensity"
 
@@ -239,6 +250,8 @@ _SECTIONS: dict[str, type] = {
     "preflight": PreflightConfig,
     "leakage": LeakageConfig,
     "scorecard": ScorecardConfig,
+    "events": AliasConfig,
+    "outcomes": AliasConfig,
 }
 
 
@@ -286,6 +299,10 @@ def _validate(config: Config) -> None:
             "split.backtest_folds must be >= 1, split.max_train_cutoffs >= 2 and split.min_history_days >= 0, "
             f"got {config.split}"
         )
+    for section in ("events", "outcomes"):
+        for key, value in getattr(config, section).aliases.items():
+            if not isinstance(value, str) or not value.strip():
+                raise UsageError(f"[{section}.aliases] {key!r} must name a value as text, got {value!r}")
     gate = config.gate
     if min(gate.pr_auc_margin, gate.capture_margin, gate.max_ece, gate.min_auc_z, gate.min_pr_lift) < 0 or not (
         -1 <= gate.points_auc_margin <= 1 and -1 <= gate.points_capture_margin <= 1

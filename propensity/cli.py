@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,15 +76,27 @@ def _read_summary(export) -> str:  # type: ignore[no-untyped-def]
         line += f"; ignored rows of unknown contacts: {', '.join(unknown)}"
     if r.dropped_pii_columns:
         line += f"; personal-data columns dropped on read: {', '.join(r.dropped_pii_columns)}"
+    if r.merged_spellings:
+        shown = [f"{m.column} {m.describe()}" for m in r.merged_spellings[:_MERGES_LISTED]]
+        more = len(r.merged_spellings) - len(shown)
+        line += f"; spellings read as one: {', '.join(shown)}" + (f" and {more} more" if more > 0 else "")
+    if r.duplicate_events:
+        line += f"; {r.duplicate_events:,} duplicate events counted once"
     return line
+
+
+_MERGES_LISTED = 6  # merged spellings named in the read line before "and N more"
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """propensity check DATA_DIR: is the export enough to train on, and what to change when it is not."""
     from propensity._check import check_export, render_check
+    from propensity._outcome_names import resolve_outcome_names
+    from propensity._spelling import reading_aliases
 
     config = _config(args)
-    export = _read_history(args, require_outcomes=True)
+    export = _read_history(args, require_outcomes=True, **reading_aliases(config))
+    config = replace(config, label=resolve_outcome_names(export.outcomes, config.label))
     print(_read_summary(export))
     report = check_export(export, config)
     print(render_check(report))
@@ -92,13 +105,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from propensity._check import check_export, render_summary
-    from propensity._outcome_names import refuse_mistyped_outcomes
+    from propensity._outcome_names import refuse_mistyped_outcomes, resolve_outcome_names
     from propensity._report_text import print_training_summary
+    from propensity._spelling import reading_aliases
     from propensity._tracking import check_server, resolve_tracking_uri, tracking_errors
     from propensity._train import train
 
     config = _config(args)
-    export = _read_history(args, require_outcomes=True)
+    export = _read_history(args, require_outcomes=True, **reading_aliases(config))
+    config = replace(config, label=resolve_outcome_names(export.outcomes, config.label))  # "Closed Won" means closed_won
     refuse_mistyped_outcomes(export.outcomes, config.label)  # a typo is named up front, not trained into "0 positives"
     print(_read_summary(export))
     print(render_summary(check_export(export, config, count_leads=False)))
