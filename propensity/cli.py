@@ -88,6 +88,24 @@ def _read_summary(export) -> str:  # type: ignore[no-untyped-def]
 _MERGES_LISTED = 6  # merged spellings named in the read line before "and N more"
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """propensity import salesforce|hubspot DIR --out CRM_DIR: a vendor's export read into the contract."""
+    from propensity._import_common import write_import
+
+    config = _config(args)
+    if args.vendor == "salesforce":
+        from propensity._import_salesforce import import_salesforce
+
+        result = import_salesforce(args.dir, config.salesforce)
+    else:
+        from propensity._import_hubspot import import_hubspot
+
+        result = import_hubspot(args.dir, config.hubspot)
+    out = write_import(result, args.out, fmt=args.format)
+    print(f"{result.line()} -> {out} (what was mapped and dropped: {out / 'import_summary.txt'})")
+    return EXIT_OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """propensity check DATA_DIR: is the export enough to train on, and what to change when it is not."""
     from propensity._check import check_export, render_check
@@ -660,6 +678,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--source", metavar="URL", help="read the CRM tables from a database (as train --source)")
     c.add_argument("--tables", metavar="MAP", help="database table names, e.g. contacts=crm_contacts,events=crm_events")
     c.set_defaults(func=cmd_check)
+
+    im = sub.add_parser(
+        "import",
+        help="read a Salesforce or HubSpot export (the vendor's own CSVs) into the CRM export contract",
+        epilog="salesforce: Lead, Contact, Account, Task, Opportunity and OpportunityContactRole .csv (Event, Campaign and "
+        "CampaignMember optional); hubspot: contacts, companies and deals .csv (email_events and web_events optional). Stages and "
+        "activity types are mapped by the [salesforce] / [hubspot] sections of --config; CONTRACT.md lists every field. "
+        "Writes contacts, accounts, events and outcomes plus import_summary.txt; names, emails and phones are never read.",
+    )
+    im.add_argument("vendor", choices=("salesforce", "hubspot"), help="whose export DIR holds")
+    im.add_argument("dir", help="folder holding the vendor's CSV files")
+    im.add_argument("--out", required=True, help="folder to write the contract's tables into")
+    im.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="table format (default parquet)")
+    im.add_argument("--config", help="config TOML with [salesforce] or [hubspot] mappings (see training/default.toml)")
+    im.set_defaults(func=cmd_import)
 
     rt = sub.add_parser(
         "retrain",

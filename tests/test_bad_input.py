@@ -218,8 +218,8 @@ USAGE_CASES = [
     pytest.param(["check", "{crm}", "--config", "{out}/missing.toml"], r"missing\.toml: config file not found$", id="check-config-missing"),
     pytest.param(
         ["train", "{crm}", "--config", "{out}/typo.toml"],
-        r"^positive outcome 'Opportunity' does not occur in outcomes; did you mean 'opportunity' \(3 rows; outcome values are read "
-        r"stripped and lower case\)\? Fix \[label\] positive_outcomes in the training config$",
+        r"^positive outcome 'Oportunity' does not occur in outcomes; did you mean 'opportunity' \(3 rows\)\? "
+        r"Fix \[label\] positive_outcomes in the training config$",
         id="train-positive-outcome-mistyped",
     ),
     pytest.param(["generate", "{crm}", "--contacts", "100", "--format", "csv"], r"already holds an export \('contacts\.csv'", id="generate-over-an-export"),
@@ -234,7 +234,7 @@ def test_bad_option_is_one_line_exit_2_and_writes_nothing(argv: list[str], match
     out.mkdir()
     (out / "broken.toml").write_text("[label\nhorizon_days = 90\n", encoding="utf-8")
     (out / "unknown.toml").write_text("[label]\nhorizon_weeks = 12\n", encoding="utf-8")
-    (out / "typo.toml").write_text('[label]\npositive_outcomes = ["Opportunity"]\n', encoding="utf-8")
+    (out / "typo.toml").write_text('[label]\npositive_outcomes = ["Oportunity"]\n', encoding="utf-8")
     before = sorted(p.name for p in out.iterdir()) + sorted(p.name for p in crm.iterdir())
     argv = [a.format(crm=crm, out=out) for a in argv]
     if argv[0] in ("train", "score"):
