@@ -270,7 +270,7 @@ class HubspotConfig:
     ignored_deal_stages: tuple[str, ...] = ()
     event_types: dict[str, str] = field(
         default_factory=lambda: {
-            "OPEN": "email_open", "CLICK": "email_click", "UNSUBSCRIBED": "email_unsubscribe",
+            "OPEN": "email_open", "CLICK": "email_click", "STATUSCHANGE": "email_unsubscribe",
             "e_visited_page": "web_visit", "e_submitted_form": "form_fill", "e_downloaded_content": "content_download",
             "e_attended_webinar": "webinar_attended",
         }

@@ -131,3 +131,64 @@ def to_salesforce(export: Path, out: Path) -> Path:
         pl.col("contact_id").alias("ContactId"), pl.col("Id").alias("OpportunityId"), pl.lit("Decision Maker").alias("Role"), pl.lit("true").alias("IsPrimary")
     ).write_csv(out / "OpportunityContactRole.csv")
     return out
+
+
+_WEB = {
+    "web_visit": ("e_visited_page", "https://example.com/blog/roi-guide"),
+    "pricing_page_view": ("e_visited_page", "https://example.com/pricing"),
+    "form_fill": ("e_submitted_form", "https://example.com/contact-us"),
+    "demo_request": ("e_submitted_form", "https://example.com/demo"),
+    "content_download": ("e_downloaded_content", "https://example.com/guides/buyers-guide"),
+    "webinar_attended": ("e_attended_webinar", None),
+}
+_EMAIL = {"email_open": "OPEN", "email_click": "CLICK", "email_unsubscribe": "STATUSCHANGE"}
+
+
+def to_hubspot(export: Path, out: Path) -> Path:
+    """Contacts with the export's labels as headers ("Record ID", "Create Date") and lifecycle-stage dates,
+    companies, deals with "Associated Contact IDs", email events (epoch-millisecond `created`, plus SENT
+    rows to ignore) and web events (`eventType`, `occurredAt`, `hs_url`)."""
+    t = _read(export)
+    out.mkdir(parents=True)
+    outcomes = t["outcomes"]
+    firsts = outcomes.pivot(on="outcome", index="contact_id", values="occurred_at", aggregate_function="min")
+    people = t["contacts"].join(firsts, on="contact_id", how="left")
+    people.select(
+        pl.col("contact_id").alias("Record ID"), pl.col("first_name").alias("First Name"), pl.col("last_name").alias("Last Name"),
+        pl.col("email").alias("Email"), pl.col("phone").alias("Phone Number"), pl.col("job_title").alias("Job Title"),
+        pl.col("lead_source").alias("Original Source"), pl.col("account_id").alias("Associated Company ID"),
+        pl.col("created_at").dt.strftime("%Y-%m-%d %H:%M:%S").alias("Create Date"),
+        pl.when(pl.col("closed_won").is_not_null()).then(pl.lit("customer")).when(pl.col("opportunity").is_not_null()).then(pl.lit("opportunity"))
+        .otherwise(pl.lit("lead")).alias("Lifecycle Stage"),
+        _iso("mql").alias("hs_lifecyclestage_marketingqualifiedlead_date"), _iso("sql").alias("hs_lifecyclestage_salesqualifiedlead_date"),
+        _iso("opportunity").alias("hs_lifecyclestage_opportunity_date"), _iso("closed_won").alias("hs_lifecyclestage_customer_date"),
+    ).write_csv(out / "contacts.csv")
+    t["accounts"].select(
+        pl.col("account_id").alias("Record ID"), pl.col("name").alias("Company name"), pl.col("industry").alias("Industry"),
+        pl.col("employee_count").alias("Number of Employees"), pl.col("annual_revenue").alias("Annual Revenue"), pl.col("country").alias("Country/Region"),
+    ).write_csv(out / "companies.csv")
+    deals = people.filter(pl.col("opportunity").is_not_null()).with_row_index("k")
+    deals.select(
+        (pl.lit("9") + pl.col("k").cast(pl.String)).alias("hs_object_id"), pl.lit("Deal").alias("dealname"),
+        pl.when(pl.col("closed_won").is_not_null()).then(pl.lit("closedwon")).when(pl.col("k") % 2 == 0).then(pl.lit("Closed Lost"))
+        .otherwise(pl.lit("appointmentscheduled")).alias("dealstage"),
+        _iso("opportunity").alias("createdate"), pl.coalesce("closed_won", pl.col("opportunity") + timedelta(days=60)).dt.strftime(_ISO).alias("closedate"),
+        pl.col("contact_id").alias("Associated Contact IDs"),
+    ).write_csv(out / "deals.csv")
+    events = t["events"]
+    email = events.filter(pl.col("event_type").is_in(list(_EMAIL))).select(
+        pl.col("contact_id").alias("objectId"), pl.col("event_type").replace_strict(_EMAIL).alias("type"),
+        pl.col("occurred_at").dt.epoch("ms").cast(pl.String).alias("created"),
+    )
+    sent = email.head(40).with_columns(pl.lit("SENT").alias("type"))
+    pl.concat([email, sent]).write_csv(out / "email_events.csv")
+    web_types = pl.DataFrame({"event_type": list(_WEB), "eventType": [e for e, _ in _WEB.values()], "hs_url": [u for _, u in _WEB.values()]})
+    web = events.join(web_types, on="event_type", how="inner").select(
+        pl.col("contact_id").alias("objectId"), pl.lit("CONTACT").alias("objectType"), "eventType", _iso("occurred_at").alias("occurredAt"), "hs_url"
+    )
+    chat = events.head(25).select(  # an event type nobody mapped: listed in the summary
+        pl.col("contact_id").alias("objectId"), pl.lit("CONTACT").alias("objectType"), pl.lit("e_started_chat").alias("eventType"),
+        _iso("occurred_at").alias("occurredAt"), pl.lit(None, dtype=pl.String).alias("hs_url"),
+    )
+    pl.concat([web, chat]).write_csv(out / "web_events.csv")
+    return out
