@@ -23,7 +23,15 @@ import polars as pl
 
 from propensity._config import HubspotConfig
 from propensity._errors import UsageError
-from propensity._import_common import ImportResult, ObjectFile, first_match, map_values, read_object, stage_groups, timestamps
+from propensity._import_common import (
+    ImportResult,
+    ObjectFile,
+    first_match,
+    map_values,
+    read_object,
+    stage_groups,
+    timestamps,
+)
 from propensity._spelling import spelling_key
 
 __all__ = ["import_hubspot"]

@@ -11,11 +11,17 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from propensity._config import Config, FeatureConfig, LabelConfig, SearchConfig, load_config
+from propensity._config import (
+    Config,
+    FeatureConfig,
+    LabelConfig,
+    SearchConfig,
+    load_config,
+)
 from propensity._export import validate_export
-from propensity._outcome_names import resolve_outcome_names
 from propensity._features import FeatureBuilder
 from propensity._generate import generate_crm
+from propensity._outcome_names import resolve_outcome_names
 from propensity._sources import read_export
 from propensity._spelling import merge_spellings, reading_aliases, spelling_key
 from propensity.cli import main
