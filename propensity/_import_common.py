@@ -94,14 +94,19 @@ def _norm(header: str) -> str:
     return re.sub(r"\s+", "", header.strip().lstrip("\ufeff").lower())
 
 
-def timestamps(values: pl.Series, file: str, field_name: str, *, required: bool) -> pl.Series:
-    """ISO 8601 text (or epoch milliseconds, as HubSpot's API gives them) as naive UTC; blank is null."""
+def timestamps(values: pl.Series, file: str, field_name: str, *, required: bool, date_only_end_of_day: bool = False) -> pl.Series:
+    """ISO 8601 text (or epoch milliseconds, as HubSpot's API gives them) as naive UTC; blank is null.
+
+    ``date_only_end_of_day``: a bare date (Salesforce's CloseDate, FirstRespondedDate) says only "some time
+    that day": it is read as the day's last second, so no feature at a cutoff sees it before it happened."""
     text = values.cast(pl.String).str.strip_chars()
     text = pl.select(pl.when(text == "").then(None).otherwise(text)).to_series().rename(values.name)
     millis = text.str.contains(r"^\d{11,13}$").fill_null(False)
     if millis.any():
         as_ms = pl.from_epoch(text.filter(millis).cast(pl.Int64), time_unit="ms").dt.strftime("%Y-%m-%dT%H:%M:%S%.3f")
         text = text.scatter(millis.arg_true(), as_ms)
+    if date_only_end_of_day:
+        text = pl.select(pl.when(text.str.contains(r"^\d{4}-\d{2}-\d{2}$")).then(text + "T23:59:59").otherwise(text)).to_series().rename(values.name)
     return parse_utc(text, file=file, column=field_name, required=required)
 
 

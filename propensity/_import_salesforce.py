@@ -215,7 +215,7 @@ def _responses(
     responded = member.filter(as_flag(member["responded"]))
     result.notes.append(f"{member.height - responded.height:,} campaign members who did not respond")
     when = timestamps(responded["created"], "CampaignMember.csv", "CreatedDate", required=True)
-    first = timestamps(responded["responded_on"], "CampaignMember.csv", "FirstRespondedDate", required=False)
+    first = timestamps(responded["responded_on"], "CampaignMember.csv", "FirstRespondedDate", required=False, date_only_end_of_day=True)
     when = pl.select(pl.coalesce(first, when)).to_series()
     typed = responded.with_columns(when.alias("occurred_at"), pl.coalesce(pl.col("contact"), pl.col("lead")).alias("who")).join(
         campaign.select(pl.col("id").alias("campaign"), pl.col("type").alias("campaign_type")), on="campaign", how="left"
@@ -237,7 +237,7 @@ def _opportunities(
     opps = opportunity.with_columns(
         stage.alias("group"),
         timestamps(opportunity["created"], "Opportunity.csv", "CreatedDate", required=True),
-        timestamps(opportunity["closed"], "Opportunity.csv", "CloseDate", required=False),
+        timestamps(opportunity["closed"], "Opportunity.csv", "CloseDate", required=False, date_only_end_of_day=True),
     )
     ignored = int((opps["group"] == "ignored").sum())
     if ignored:

@@ -34,7 +34,7 @@ def test_imported_tables_hold_the_contract_exports_people_events_and_outcomes(la
     by_type = ["contact_id", "event_type"]
     assert imported.events.group_by(by_type).len().sort(by_type).equals(contract.events.group_by(by_type).len().sort(by_type))
     timed = ["contact_id", "occurred_at", "outcome"]
-    exact = pl.col("outcome") != "closed_won"  # CloseDate is a date: closed_won is read at midnight of its day
+    exact = pl.col("outcome") != "closed_won"  # CloseDate is a date: closed_won is read at the end of its day
     assert imported.outcomes.filter(exact).sort(timed).equals(contract.outcomes.filter(exact).sort(timed))  # type: ignore[union-attr]
     won = ["contact_id", pl.col("occurred_at").dt.date()]
     assert imported.outcomes.filter(~exact).select(won).sort("contact_id").equals(contract.outcomes.filter(~exact).select(won).sort("contact_id"))  # type: ignore[union-attr]
