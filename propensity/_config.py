@@ -45,6 +45,9 @@ __all__ = [
     "ScorecardConfig",
     "SearchConfig",
     "SplitConfig",
+    "AliasConfig",
+    "SalesforceConfig",
+    "HubspotConfig",
     "config_to_dict",
     "load_config",
 ]
@@ -233,6 +236,72 @@ class ScorecardConfig:
 
 
 @dataclass(frozen=True)
+class AliasConfig:
+    """Synonyms read as one value (`[events.aliases]`, `[outcomes.aliases]`): a spelling, matched ignoring
+    case, spaces, underscores and hyphens, and the value it means, e.g. "Webinar Attendance" = "webinar_attended"."""
+
+    aliases: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SalesforceConfig:
+    """`propensity import salesforce`: which stages are opportunities and which are won (names matched
+    ignoring case, spaces, underscores and hyphens; a stage in no list is an error), and how Tasks, Events
+    and CampaignMember responses become event types: `subject_patterns` (regular expressions, case ignored,
+    first match wins) before `activity_types` (the Type field); campaign members by their Campaign's Type.
+    `outcome_dates`: a date field of Lead or Contact read as an outcome, e.g. MQL_Date__c = "mql"."""
+
+    opportunity_stages: tuple[str, ...] = (
+        "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
+        "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
+    )
+    closed_won_stages: tuple[str, ...] = ("Closed Won",)
+    ignored_stages: tuple[str, ...] = ()
+    subject_patterns: dict[str, str] = field(
+        default_factory=lambda: {
+            "email_unsubscribe": "unsubscribe",
+            "email_click": "^clicked",
+            "email_open": "^(opened email|email opened)",
+            "pricing_page_view": "^visited .*pricing",
+            "web_visit": "^visited",
+            "demo_request": "demo request",
+            "form_fill": "^(filled out|submitted) form",
+            "content_download": "^downloaded",
+        }
+    )
+    activity_types: dict[str, str] = field(default_factory=lambda: {"Call": "call", "Meeting": "meeting", "Email": "email"})
+    campaign_types: dict[str, str] = field(
+        default_factory=lambda: {"Webinar": "webinar_attended", "Conference": "event_attended", "Trade Show": "event_attended"}
+    )
+    outcome_dates: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HubspotConfig:
+    """`propensity import hubspot`: lifecycle-stage dates read as outcomes, deal stages (opportunities, won;
+    a stage in no list is an error) and event types (email events' `type`, web events' `eventType`, then
+    `url_patterns` on the page URL; case ignored)."""
+
+    lifecycle_outcomes: dict[str, str] = field(
+        default_factory=lambda: {"marketingqualifiedlead": "mql", "salesqualifiedlead": "sql", "opportunity": "opportunity", "customer": "closed_won"}
+    )
+    deal_stages: tuple[str, ...] = (
+        "appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin", "contractsent", "closedwon", "closedlost",
+    )
+    closed_won_stages: tuple[str, ...] = ("closedwon",)
+    ignored_deal_stages: tuple[str, ...] = ()
+    event_types: dict[str, str] = field(
+        default_factory=lambda: {
+            "OPEN": "email_open", "CLICK": "email_click", "STATUSCHANGE": "email_unsubscribe",
+            "e_visited_page": "web_visit", "e_submitted_form": "form_fill", "e_downloaded_content": "content_download",
+            "e_attended_webinar": "webinar_attended",
+        }
+    )
+    ignored_event_types: tuple[str, ...] = ("SENT", "DELIVERED", "PROCESSED", "DEFERRED", "BOUNCE", "DROPPED", "SPAMREPORT", "FORWARD", "PRINT")
+    url_patterns: dict[str, str] = field(default_factory=lambda: {"pricing_page_view": "/pricing", "demo_request": "/demo"})
+
+
+@dataclass(frozen=True)
 class Config:
     label: LabelConfig = field(default_factory=LabelConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
@@ -245,6 +314,10 @@ class Config:
     preflight: PreflightConfig = field(default_factory=PreflightConfig)
     leakage: LeakageConfig = field(default_factory=LeakageConfig)
     scorecard: ScorecardConfig = field(default_factory=ScorecardConfig)
+    events: AliasConfig = field(default_factory=AliasConfig)
+    outcomes: AliasConfig = field(default_factory=AliasConfig)
+    salesforce: SalesforceConfig = field(default_factory=SalesforceConfig)
+    hubspot: HubspotConfig = field(default_factory=HubspotConfig)
     model_name: Name = "lead-propensity"
     experiment: Name = "propensity"
 
@@ -263,6 +336,10 @@ _SECTIONS: dict[str, type] = {
     "preflight": PreflightConfig,
     "leakage": LeakageConfig,
     "scorecard": ScorecardConfig,
+    "events": AliasConfig,
+    "outcomes": AliasConfig,
+    "salesforce": SalesforceConfig,
+    "hubspot": HubspotConfig,
 }
 
 
@@ -339,6 +416,10 @@ def _validate(config: Config, where: dict[str, str]) -> None:
     g = config.grades
     if g.a + g.b + g.c >= 1:
         raise UsageError(f"{where.get('grades', '')}grades a, b, c must be positive and sum below 1, got {g.a}, {g.b}, {g.c}")
+    for section in ("events", "outcomes"):
+        for key, value in getattr(config, section).aliases.items():
+            if not isinstance(value, str) or not value.strip():
+                raise UsageError(f"{where.get(section, '')}[{section}.aliases] {key!r} must name a value as text, got {value!r}")
 
 
 def load_config(*paths: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:

@@ -57,8 +57,10 @@ def read_database(
     tables: str | Mapping[str, str] | None = None,
     require_outcomes: bool = False,
     created_at_required: bool = True,
+    event_aliases: Mapping[str, str] | None = None,
+    outcome_aliases: Mapping[str, str] | None = None,
 ) -> CrmExport:
-    """Read, validate and fingerprint the export held in the database at `url`.
+    """Read, validate and fingerprint the export held in the database at `url` (aliases as `validate_export`).
 
     Raises `UsageError` when the database cannot be opened, `DataError` when a required table is
     missing or its rows break the contract.
@@ -79,6 +81,8 @@ def read_database(
         fingerprint=_fingerprint(raw),
         require_outcomes=require_outcomes,
         created_at_required=created_at_required,
+        event_aliases=event_aliases,
+        outcome_aliases=outcome_aliases,
     )
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 import polars as pl
 
 from propensity._errors import DataError
+from propensity._spelling import Merge, merge_spellings
 from propensity._timestamps import parse_utc
 
 __all__ = [
@@ -76,6 +77,8 @@ class ReadReport:
     events_unknown_contact: int
     outcomes_unknown_contact: int
     dropped_pii_columns: tuple[str, ...]  # "table.column", e.g. "contacts.email"
+    merged_spellings: tuple[Merge, ...] = ()  # values read as one (case, spaces, _ and - ignored; aliases)
+    duplicate_events: int = 0  # exact repeats of an event (same contact, time and type), counted once
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -90,7 +93,10 @@ class CrmExport:
     - ``outcomes``: contact_id, occurred_at, outcome (stripped, lower case); None when absent.
 
     Events and outcomes only reference known contacts (the others are dropped and counted in
-    ``report``); their other columns are not kept.
+    ``report``); their other columns are not kept. Event types, outcomes and categorical attributes
+    spelled several ways (ignoring case, spaces, underscores and hyphens, or by an alias) are one
+    value in their commonest spelling; an event repeated exactly is kept once (both counted in
+    ``report``).
     """
 
     contacts: pl.DataFrame
@@ -153,6 +159,8 @@ def validate_export(
     fingerprint: str,
     require_outcomes: bool = False,
     created_at_required: bool = True,
+    event_aliases: Mapping[str, str] | None = None,
+    outcome_aliases: Mapping[str, str] | None = None,
 ) -> CrmExport:
     """Check raw tables against the contract and return them clean and typed.
 
@@ -166,7 +174,8 @@ def validate_export(
     not a number or is negative. Events and outcomes of unknown (or empty) contact ids are
     dropped and counted, not fatal. With ``created_at_required=False`` (scoring) a blank
     ``created_at`` is kept as null (the scorer lists such contacts as rejects); an unparseable one
-    is still an error.
+    is still an error. ``event_aliases`` and ``outcome_aliases`` map a spelling to the value it means
+    (`merge_spellings`).
     """
 
     def name_of(table: str) -> str:
@@ -178,25 +187,34 @@ def validate_export(
             raise DataError(name_of(table), None, f"required table '{table}' is missing")
 
     pii: list[str] = []
+    merges: list[Merge] = []
     raw: dict[str, pl.DataFrame] = {}
     for table in TABLES:
         frame = tables.get(table)
         if frame is not None:
             raw[table] = _prepare(frame, table, name_of(table), pii)
 
-    contacts = _contacts(raw["contacts"], name_of("contacts"), created_at_required)
+    contacts = _merge_categories(
+        _contacts(raw["contacts"], name_of("contacts"), created_at_required), "contacts", merges
+    )
     if "accounts" in raw:
-        accounts = _accounts(raw["accounts"], name_of("accounts"))
+        accounts = _merge_categories(_accounts(raw["accounts"], name_of("accounts")), "accounts", merges)
     else:
         accounts = pl.DataFrame(schema=_ACCOUNT_COLUMNS)
     known = contacts["contact_id"]
     events, events_unknown = _history(raw["events"], "event_type", name_of("events"), known)
+    events = _merge_labels(events, "event_type", event_aliases, merges)
+    unique_events = events.unique(maintain_order=True)
+    duplicate_events = events.height - unique_events.height
+    if duplicate_events:
+        events = unique_events
     outcomes: pl.DataFrame | None = None
     outcomes_unknown = 0
     if "outcomes" in raw:
         outcomes, outcomes_unknown = _history(
             raw["outcomes"], "outcome", name_of("outcomes"), known
         )
+        outcomes = _merge_labels(outcomes, "outcome", outcome_aliases, merges)
 
     report = ReadReport(
         contacts=contacts.height,
@@ -206,6 +224,8 @@ def validate_export(
         events_unknown_contact=events_unknown,
         outcomes_unknown_contact=outcomes_unknown,
         dropped_pii_columns=tuple(pii),
+        merged_spellings=tuple(merges),
+        duplicate_events=duplicate_events,
     )
     return CrmExport(
         contacts=contacts,
@@ -317,6 +337,34 @@ def _labels(values: pl.Series, file: str, column: str) -> pl.Series:
     if (clean == distinct).all():
         return raw
     return raw.replace_strict(distinct, clean, return_dtype=pl.String)
+
+
+def _merge_labels(
+    frame: pl.DataFrame, column: str, aliases: Mapping[str, str] | None, merges: list[Merge]
+) -> pl.DataFrame:
+    """Event types or outcomes (already stripped, lower case) spelled several ways as one value."""
+    targets = {k: v.strip().lower() for k, v in (aliases or {}).items()}
+    merged, found = merge_spellings(frame[column], column=column, aliases=targets)
+    if not found:
+        return frame
+    merges.extend(found)
+    return frame.with_columns(merged)
+
+
+_NOT_CATEGORIES = frozenset({"contact_id", "account_id", "job_title"})  # ids and free text
+
+
+def _merge_categories(frame: pl.DataFrame, table: str, merges: list[Merge]) -> pl.DataFrame:
+    """Each categorical (String) attribute with its spellings merged into the commonest one."""
+    changed = []
+    for name, dtype in frame.schema.items():
+        if dtype != pl.String or name in _NOT_CATEGORIES:
+            continue
+        merged, found = merge_spellings(frame[name], column=f"{table}.{name}")
+        if found:
+            merges.extend(found)
+            changed.append(merged)
+    return frame.with_columns(changed) if changed else frame
 
 
 # --- columns -----------------------------------------------------------------------------------

@@ -9,15 +9,22 @@ outcome has. Names are compared ignoring case, spaces, underscores and hyphens f
 from __future__ import annotations
 
 import difflib
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
 from propensity._config import LabelConfig
 from propensity._errors import PropensityError
+from propensity._spelling import spelling_key
 
-__all__ = ["MistypedOutcome", "OutcomeMatch", "match_outcomes", "outcome_counts", "refuse_mistyped_outcomes"]
+__all__ = [
+    "MistypedOutcome",
+    "OutcomeMatch",
+    "match_outcomes",
+    "outcome_counts",
+    "refuse_mistyped_outcomes",
+    "resolve_outcome_names",
+]
 
 
 class MistypedOutcome(PropensityError):
@@ -58,8 +65,21 @@ def outcome_counts(outcomes: pl.DataFrame | None) -> dict[str, int]:
 
 
 def _key(name: str) -> str:
-    """The name compared: lower case, without spaces, underscores or hyphens."""
-    return re.sub(r"[\s_\-]+", "", name.lower())
+    """The name compared: lower case, without spaces, underscores or hyphens (as values are merged on read)."""
+    return spelling_key(name)
+
+
+def resolve_outcome_names(outcomes: pl.DataFrame | None, label: LabelConfig) -> LabelConfig:
+    """``label`` with each positive outcome spelled as the export spells it, when the two differ only in
+    case, spaces, underscores or hyphens ("Closed Won" -> "closed_won"); a typo stays as configured."""
+    counts = outcome_counts(outcomes)
+    by_key: dict[str, str] = {}
+    for name in counts:  # most frequent first
+        by_key.setdefault(_key(name), name)
+    resolved = tuple(
+        dict.fromkeys(name if counts.get(name) else by_key.get(_key(name), name) for name in label.positive_outcomes)
+    )
+    return label if resolved == label.positive_outcomes else replace(label, positive_outcomes=resolved)
 
 
 def match_outcomes(configured: tuple[str, ...], counts: dict[str, int]) -> tuple[OutcomeMatch, ...]:

@@ -27,14 +27,20 @@ _BLOCK = 1 << 20  # 1 MiB
 
 
 def read_export(
-    path: str | Path, *, require_outcomes: bool = False, created_at_required: bool = True
+    path: str | Path,
+    *,
+    require_outcomes: bool = False,
+    created_at_required: bool = True,
+    event_aliases: Mapping[str, str] | None = None,
+    outcome_aliases: Mapping[str, str] | None = None,
 ) -> CrmExport:
     """Read, validate and fingerprint the export in folder ``path``.
 
     Raises `UsageError` when ``path`` is not an existing folder, and `DataError` when a table is
     missing, ambiguous (both ``.csv`` and ``.parquet``) or unreadable (not UTF-8, a row with
     more fields than the header, a broken Parquet file), or breaks the contract.
-    ``created_at_required=False`` (scoring) keeps a blank contact ``created_at`` as null.
+    ``created_at_required=False`` (scoring) keeps a blank contact ``created_at`` as null. The
+    aliases map a spelling to the event type or outcome it means (see `validate_export`).
     """
     folder = Path(path).expanduser()
     if not folder.exists():
@@ -66,6 +72,8 @@ def read_export(
         fingerprint=fingerprint,
         require_outcomes=require_outcomes,
         created_at_required=created_at_required,
+        event_aliases=event_aliases,
+        outcome_aliases=outcome_aliases,
     )
 
 

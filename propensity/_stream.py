@@ -251,7 +251,7 @@ class PreparedFolder:
         for chunk in range(self.n_chunks):
             part = people.filter(pl.col("chunk") == chunk).drop("chunk")
             spilled = spill / f"events-{chunk}.arrow"
-            events = pl.read_ipc(spilled) if spilled.exists() else empty_events
+            events = pl.read_ipc(spilled).unique(maintain_order=True) if spilled.exists() else empty_events  # an exact repeat counts once, as on read
             export = CrmExport(
                 contacts=part,
                 accounts=base.accounts,

@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,15 +76,45 @@ def _read_summary(export) -> str:  # type: ignore[no-untyped-def]
         line += f"; ignored rows of unknown contacts: {', '.join(unknown)}"
     if r.dropped_pii_columns:
         line += f"; personal-data columns dropped on read: {', '.join(r.dropped_pii_columns)}"
+    if r.merged_spellings:
+        shown = [f"{m.column} {m.describe()}" for m in r.merged_spellings[:_MERGES_LISTED]]
+        more = len(r.merged_spellings) - len(shown)
+        line += f"; spellings read as one: {', '.join(shown)}" + (f" and {more} more" if more > 0 else "")
+    if r.duplicate_events:
+        line += f"; {r.duplicate_events:,} duplicate events counted once"
     return line
+
+
+_MERGES_LISTED = 6  # merged spellings named in the read line before "and N more"
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """propensity import salesforce|hubspot DIR --out CRM_DIR: a vendor's export read into the contract."""
+    from propensity._import_common import write_import
+
+    config = _config(args)
+    if args.vendor == "salesforce":
+        from propensity._import_salesforce import import_salesforce
+
+        result = import_salesforce(args.dir, config.salesforce)
+    else:
+        from propensity._import_hubspot import import_hubspot
+
+        result = import_hubspot(args.dir, config.hubspot)
+    out = write_import(result, args.out, fmt=args.format)
+    print(f"{result.line()} -> {out} (what was mapped and dropped: {out / 'import_summary.txt'})")
+    return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """propensity check DATA_DIR: is the export enough to train on, and what to change when it is not."""
     from propensity._check import check_export, render_check
+    from propensity._outcome_names import resolve_outcome_names
+    from propensity._spelling import reading_aliases
 
     config = _config(args)
-    export = _read_history(args, require_outcomes=True)
+    export = _read_history(args, require_outcomes=True, **reading_aliases(config))
+    config = replace(config, label=resolve_outcome_names(export.outcomes, config.label))
     print(_read_summary(export))
     report = check_export(export, config)
     print(render_check(report))
@@ -92,13 +123,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from propensity._check import check_export, render_summary
-    from propensity._outcome_names import refuse_mistyped_outcomes
+    from propensity._outcome_names import refuse_mistyped_outcomes, resolve_outcome_names
     from propensity._report_text import print_training_summary
+    from propensity._spelling import reading_aliases
     from propensity._tracking import check_server, resolve_tracking_uri, tracking_errors
     from propensity._train import train
 
     config = _config(args)
-    export = _read_history(args, require_outcomes=True)
+    export = _read_history(args, require_outcomes=True, **reading_aliases(config))
+    config = replace(config, label=resolve_outcome_names(export.outcomes, config.label))  # "Closed Won" means closed_won
     refuse_mistyped_outcomes(export.outcomes, config.label)  # a typo is named up front, not trained into "0 positives"
     print(_read_summary(export))
     print(render_summary(check_export(export, config, count_leads=False)))
@@ -649,6 +682,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--source", metavar="URL", help="read the CRM tables from a database (as train --source)")
     c.add_argument("--tables", metavar="MAP", help="database table names, e.g. contacts=crm_contacts,events=crm_events")
     c.set_defaults(func=cmd_check)
+
+    im = sub.add_parser(
+        "import",
+        help="read a Salesforce or HubSpot export (the vendor's own CSVs) into the CRM export contract",
+        epilog="salesforce: Lead, Contact, Account, Task, Opportunity and OpportunityContactRole .csv (Event, Campaign and "
+        "CampaignMember optional); hubspot: contacts, companies and deals .csv (email_events and web_events optional). Stages and "
+        "activity types are mapped by the [salesforce] / [hubspot] sections of --config; CONTRACT.md lists every field. "
+        "Writes contacts, accounts, events and outcomes plus import_summary.txt; names, emails and phones are never read.",
+    )
+    im.add_argument("vendor", choices=("salesforce", "hubspot"), help="whose export DIR holds")
+    im.add_argument("dir", help="folder holding the vendor's CSV files")
+    im.add_argument("--out", required=True, help="folder to write the contract's tables into")
+    im.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="table format (default parquet)")
+    im.add_argument("--config", help="config TOML with [salesforce] or [hubspot] mappings (see training/default.toml)")
+    im.set_defaults(func=cmd_import)
 
     rt = sub.add_parser(
         "retrain",

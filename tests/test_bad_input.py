@@ -232,8 +232,8 @@ USAGE_CASES = [
                  id="train-config-replaced-setting"),
     pytest.param(
         ["train", "{crm}", "--config", "{out}/typo.toml"],
-        r"^positive outcome 'Opportunity' does not occur in outcomes; did you mean 'opportunity' \(3 rows; outcome values are read "
-        r"stripped and lower case\)\? Fix \[label\] positive_outcomes in the training config$",
+        r"^positive outcome 'Oportunity' does not occur in outcomes; did you mean 'opportunity' \(3 rows\)\? "
+        r"Fix \[label\] positive_outcomes in the training config$",
         id="train-positive-outcome-mistyped",
     ),
     pytest.param(["generate", "{crm}", "--contacts", "100", "--format", "csv"], r"already holds an export \('contacts\.csv'", id="generate-over-an-export"),
@@ -245,7 +245,7 @@ USAGE_CASES = [
 CONFIGS = {
     "broken.toml": "[label\nhorizon_days = 90\n",
     "unknown.toml": "[label]\nhorizon_weeks = 12\n",
-    "typo.toml": '[label]\npositive_outcomes = ["Opportunity"]\n',
+    "typo.toml": '[label]\npositive_outcomes = ["Oportunity"]\n',
     "float-horizon.toml": "[label]\nhorizon_days = 90.5\n",
     "number-outcomes.toml": "[label]\npositive_outcomes = [1, 2]\n",
     "text-window.toml": '[points]\nwindow_days = "abc"\n',

@@ -97,7 +97,19 @@ def test_check_below_the_preflight_minimum_exits_2_with_the_preflights_message(c
     assert "Traceback" not in captured.out + captured.err
 
 
-@pytest.mark.parametrize(("configured", "meant"), [("Opportunity ", "opportunity"), ("closed won", "closed_won"), ("Closed-Won", "closed_won"), ("oportunity", "opportunity")])
+@pytest.mark.parametrize(("configured", "meant"), [("Opportunity ", "opportunity"), ("closed won", "closed_won"), ("Closed-Won", "closed_won")])
+def test_a_positive_outcome_spelled_differently_is_the_same_outcome(
+    crm: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], configured: str, meant: str
+) -> None:
+    """Outcome names match ignoring case, spaces, underscores and hyphens (issue 16): read in the config's spelling."""
+    config = _config(tmp_path, f'[label]\npositive_outcomes = ["{configured}"]\n')
+    main(["check", str(crm), "--config", config])
+    out = capsys.readouterr().out
+    assert f"label: {meant!r} within 90 days" in out
+    assert "does not occur in outcomes" not in out
+
+
+@pytest.mark.parametrize(("configured", "meant"), [("oportunity", "opportunity"), ("closed wonn", "closed_won")])
 def test_a_mistyped_positive_outcome_is_named_with_the_outcome_it_means_and_its_rows(
     crm: Path, rows_of: dict[str, int], tmp_path: Path, capsys: pytest.CaptureFixture[str], configured: str, meant: str
 ) -> None:
@@ -146,12 +158,12 @@ def test_train_refuses_a_mistyped_outcome_with_exit_2_before_training(
 
     monkeypatch.setattr(propensity._train, "train", never)
     store = tmp_path / "store"
-    config = _config(tmp_path, '[label]\npositive_outcomes = ["closed won"]\n')
+    config = _config(tmp_path, '[label]\npositive_outcomes = ["closed wonn"]\n')
     assert main(["train", str(crm), "--config", config, "--tracking-uri", f"sqlite:///{store / 'mlflow.db'}"]) == 2
     captured = capsys.readouterr()
     assert captured.err.splitlines() == [
         (
-            f"propensity: error: positive outcome 'closed won' does not occur in outcomes; did you mean 'closed_won' "
+            f"propensity: error: positive outcome 'closed wonn' does not occur in outcomes; did you mean 'closed_won' "
             f"({rows_of['closed_won']} rows)? Fix [label] positive_outcomes in the training config"
         )
     ]
