@@ -307,8 +307,9 @@ def test_leakage_guard_names_and_excludes_a_planted_status_column(planted_set) -
     assert first.reason == f"predicts the label almost by itself (single-column AUC {auc:.3f} >= 0.90)"
     assert all(v.auc < 0.9 and not v.reason for v in guard.verdicts[1:])  # nothing else is flagged
     assert PLANTED not in guard.training_set.builder.spec_.names and PLANTED not in guard.training_set.frame.columns
+    assert "auc" in first.evidence
     assert guard.to_dict()["verdicts"][0] == {"column": PLANTED, "auc": first.auc, "reason": first.reason, "excluded": True,
-                                             "source": f"contacts.{PLANTED}"}
+                                             "evidence": first.evidence, "source": f"contacts.{PLANTED}"}
     assert handler.lines == [
         f"warning: leakage guard: '{PLANTED}' (contacts.{PLANTED}) predicts the label almost by itself (single-feature ROC AUC "
         f"{auc:.3f} on {planted_set.frame.height:,} training leads): excluded; if it is known when a lead arrives, "
