@@ -24,7 +24,7 @@ import pandas as pd
 from propensity._labels import SplitPlan
 from propensity._model import PlattCalibration
 
-__all__ = ["HALF_LIFE_FOLDS", "Backtest", "fold_indices", "fold_weights", "run_backtest", "binned_dataset"]
+__all__ = ["HALF_LIFE_FOLDS", "Backtest", "OutOfTime", "binned_dataset", "cv_boost", "fold_indices", "fold_weights", "run_backtest"]
 
 # a fold's weight in the served calibration halves every this many folds back from the newest
 HALF_LIFE_FOLDS = 2.0
@@ -45,11 +45,13 @@ class Backtest:
     logloss: float  # mean held-out log loss over the folds at best_iteration (the early-stopping figure)
 
 
-def fold_indices(cutoffs: np.ndarray, plan: SplitPlan) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(fit rows, judged rows) positions per fold, given each training row's cutoff."""
+def fold_indices(cutoffs: np.ndarray, plan: SplitPlan, kept: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fit rows, judged rows) positions per fold, given each training row's cutoff; with `kept` (a
+    downsampled set), only kept rows are fitted on, while every row of a judged cutoff is judged."""
     out = []
     for f in plan.folds:
-        fit = np.flatnonzero(np.isin(cutoffs, np.array(f.fit, dtype="datetime64[us]")))
+        fitted = np.isin(cutoffs, np.array(f.fit, dtype="datetime64[us]"))
+        fit = np.flatnonzero(fitted if kept is None else fitted & kept)
         judged = np.flatnonzero(np.isin(cutoffs, np.array(f.judged, dtype="datetime64[us]")))
         out.append((fit, judged))
     return out
@@ -61,28 +63,35 @@ def fold_weights(fold: np.ndarray, n_folds: int) -> np.ndarray:
     return np.power(0.5, (n_folds - 1 - np.asarray(fold, dtype=np.float64)) / HALF_LIFE_FOLDS)
 
 
-def binned_dataset(x: pd.DataFrame, y: np.ndarray, categorical: list[str]) -> Any:
+def binned_dataset(x: pd.DataFrame, y: np.ndarray, categorical: list[str], weight: np.ndarray | None = None) -> Any:
     """One LightGBM Dataset for the whole training set, binned once and shared by every fold."""
     import lightgbm as lgb
 
     data = lgb.Dataset(
-        x, y, categorical_feature=categorical or "auto", free_raw_data=False,
+        x, y, weight=weight, categorical_feature=categorical or "auto", free_raw_data=False,
         params={"feature_pre_filter": False, "verbosity": -1},
     )
     return data.construct()
 
 
-def cv_boost(params: dict[str, Any], data: Any, folds: list[tuple[np.ndarray, np.ndarray]], rounds: int, patience: int) -> tuple[Any, int, float]:
+def cv_boost(
+    params: dict[str, Any], data: Any, folds: list[tuple[np.ndarray, np.ndarray]], rounds: int, patience: int,
+    *, deadline: float | None = None,
+) -> tuple[Any, int, float]:
     """`lightgbm.cv` on the given folds, early-stopped on the mean held-out log loss: (CVBooster,
-    best iteration, mean log loss there)."""
+    best iteration, mean log loss there). Past `deadline` (time.monotonic()), the boosting stops
+    within one round with `OutOfTime`."""
     import lightgbm as lgb
 
+    callbacks = [lgb.early_stopping(patience, verbose=False)]
+    if deadline is not None:
+        callbacks.append(_stop_at(deadline))
     result = lgb.cv(
         params,
         data,
         num_boost_round=rounds,
         folds=[(fit, judged) for fit, judged in folds],
-        callbacks=[lgb.early_stopping(patience, verbose=False)],
+        callbacks=callbacks,
         return_cvbooster=True,
         eval_train_metric=False,
     )
@@ -91,9 +100,28 @@ def cv_boost(params: dict[str, Any], data: Any, folds: list[tuple[np.ndarray, np
     return result["cvbooster"], best, float(curve[-1])
 
 
-def run_backtest(params: dict[str, Any], data: Any, x: pd.DataFrame, y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan, *, rounds: int, patience: int) -> Backtest:
-    """Boost every fold together, predict each fold's judged rows out of time, calibrate forward."""
-    folds = fold_indices(cutoffs, plan)
+class OutOfTime(Exception):
+    """The wall-clock budget ended while a model was boosting."""
+
+
+def _stop_at(deadline: float) -> Any:
+    import time
+
+    def callback(env: Any) -> None:
+        if time.monotonic() > deadline:
+            raise OutOfTime(f"stopped at round {env.iteration}: the wall-clock budget ended")
+
+    callback.order = 40  # type: ignore[attr-defined]
+    return callback
+
+
+def run_backtest(
+    params: dict[str, Any], data: Any, x: pd.DataFrame, y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan,
+    *, rounds: int, patience: int, kept: np.ndarray | None = None,
+) -> Backtest:
+    """Boost every fold together (fitted on the `kept` rows), predict each fold's judged rows out of
+    time, calibrate forward."""
+    folds = fold_indices(cutoffs, plan, kept)
     cv, best, logloss = cv_boost(params, data, folds, rounds, patience)
     rows = np.concatenate([judged for _, judged in folds])
     fold = np.concatenate([np.full(judged.size, k, dtype=np.int64) for k, (_, judged) in enumerate(folds)])

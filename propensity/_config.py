@@ -43,6 +43,7 @@ __all__ = [
     "PointsConfig",
     "PreflightConfig",
     "ScorecardConfig",
+    "SamplingConfig",
     "SearchConfig",
     "SplitConfig",
     "AliasConfig",
@@ -195,9 +196,29 @@ class SearchConfig:
 
     trials: Count = 8
     timeout_seconds: Annotated[float, Ge(0)] = 45.0
+    # the budget grows with the rows fitted on, by this many seconds per million, up to max_timeout_seconds
+    timeout_per_million_rows: Annotated[float, Ge(0)] = 60.0
+    max_timeout_seconds: Annotated[float, Ge(0)] = 300.0
+    # true: the trial count alone decides which trials run (same data and seed, same model, whatever the
+    # machine's load); the wall-clock budget is then not applied
+    deterministic: bool = False
     folds: Positive = 2
     # fewer positive training leads than this: fold-to-fold noise would drive the choice; no search
     min_positives: Count = 200
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """Negative downsampling: every positive lead and a seeded fraction of the negatives are fitted on;
+    the calibration, fitted on every judged lead, keeps the probabilities exact.
+
+    `negative_rate` 0 chooses it from the counts: all rows while they fit in `max_rows`, else the
+    largest rate that does, never fewer than `min_negatives_per_positive` negatives per positive.
+    """
+
+    negative_rate: Annotated[float, Ge(0), Le(1)] = 0.0
+    max_rows: Positive = 600_000
+    min_negatives_per_positive: Positive = 20
 
 
 @dataclass(frozen=True)
@@ -314,6 +335,7 @@ class Config:
     preflight: PreflightConfig = field(default_factory=PreflightConfig)
     leakage: LeakageConfig = field(default_factory=LeakageConfig)
     scorecard: ScorecardConfig = field(default_factory=ScorecardConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
     events: AliasConfig = field(default_factory=AliasConfig)
     outcomes: AliasConfig = field(default_factory=AliasConfig)
     salesforce: SalesforceConfig = field(default_factory=SalesforceConfig)
@@ -336,6 +358,7 @@ _SECTIONS: dict[str, type] = {
     "preflight": PreflightConfig,
     "leakage": LeakageConfig,
     "scorecard": ScorecardConfig,
+    "sampling": SamplingConfig,
     "events": AliasConfig,
     "outcomes": AliasConfig,
     "salesforce": SalesforceConfig,

@@ -79,7 +79,7 @@ def without_features(ts: TrainingSet, names: set[str]) -> TrainingSet:
         return ts
     kept = tuple(f for f in spec.features if f.name not in names)
     new_spec = replace(spec, features=kept, categories={k: v for k, v in spec.categories.items() if k not in names})
-    return TrainingSet(ts.frame.drop([n for n in names if n in ts.frame.columns]), FeatureBuilder.from_spec(new_spec), ts.plan)
+    return TrainingSet(ts.frame.drop([n for n in names if n in ts.frame.columns]), FeatureBuilder.from_spec(new_spec), ts.plan, ts.sampling)
 
 
 def uninformative(frame: pl.DataFrame, names: list[str]) -> dict[str, str]:

@@ -568,6 +568,7 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
         "backtest_folds": (meta.get("backtest") or {}).get("folds", []),
         "newest": ((meta.get("backtest") or {}).get("folds") or [{}])[-1],
         "gate": meta.get("gate"),
+        "sampling": meta.get("sampling"),
         "counts": counts,
         "trained_at": meta.get("trained_at"),
         "data_fingerprint": meta.get("data_fingerprint"),

@@ -185,6 +185,10 @@ def _model_card(r: Report) -> str:
         ("data_window", "Data window", c.get("data_window") or "n/a", None),
         ("train_rows", "Training leads", f"{counts.get('train_rows', 0):,} ({counts.get('train_positives', 0):,} positive)", counts.get("train_rows")),
         ("train_positive_rate", "Training positive rate", _pct(rate("train"), 2), rate("train")),
+        ("sampling", "Negatives fitted on",
+         (f"{_pct(c['sampling']['negative_rate'], 1)} of {c['sampling']['negatives']:,} negative leads (seeded), every positive; "
+          "calibrated on every judged lead" if (c.get("sampling") or {}).get("negative_rate", 1.0) < 1.0 else "all"),
+         (c.get("sampling") or {}).get("negative_rate", 1.0)),
         ("valid_rows", "Backtest leads (out of time)", f"{counts.get('valid_rows', 0):,} ({counts.get('valid_positives', 0):,} positive)", counts.get("valid_rows")),
         ("valid_positive_rate", "Backtest positive rate", _pct(rate("valid"), 2), rate("valid")),
         ("newest_calibration", "Newest matured cutoff",

@@ -24,7 +24,7 @@ import numpy as np
 from propensity._config import Config
 from propensity._labels import Fold, SplitPlan
 
-__all__ = ["SearchResult", "lgb_params", "search_params", "TUNED"]
+__all__ = ["SearchResult", "lgb_params", "search_budget", "search_params", "TUNED"]
 
 log = logging.getLogger("propensity")
 
@@ -39,6 +39,8 @@ class SearchResult:
     trials: int
     seconds: float
     folds: list[Fold] = field(default_factory=list)
+    stopped: int = 0  # trials the wall-clock budget stopped while boosting (pruned, not scored)
+    budget_seconds: float | None = None  # None: deterministic, the trial count alone decided
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,8 @@ class SearchResult:
             "baseline_logloss": self.baseline,
             "trials": self.trials,
             "seconds": round(self.seconds, 1),
+            "stopped_by_budget": self.stopped,
+            "budget_seconds": None if self.budget_seconds is None else round(self.budget_seconds, 1),
             "folds": [{"fit": [t.isoformat() for t in f.fit], "judged": [t.isoformat() for t in f.judged]} for f in self.folds],
         }
 
@@ -79,16 +83,28 @@ def _both_classes(y: np.ndarray) -> bool:
     return 0 < int(y.sum()) < len(y)
 
 
-def search_params(data: Any, y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan, config: Config) -> SearchResult | None:
+def search_budget(config: Config, fitted_rows: int) -> float | None:
+    """Seconds the search may take: `timeout_seconds`, plus `timeout_per_million_rows` per million rows
+    fitted on, at most `max_timeout_seconds`; None when the trial count alone decides (deterministic,
+    or no timeout)."""
+    s = config.search
+    if s.deterministic or s.timeout_seconds <= 0:
+        return None
+    return float(min(s.max_timeout_seconds, s.timeout_seconds + s.timeout_per_million_rows * fitted_rows / 1e6))
+
+
+def search_params(
+    data: Any, y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan, config: Config, kept: np.ndarray | None = None
+) -> SearchResult | None:
     """Search the TUNED settings on the newest `[search] folds` backtest folds of the binned training
     Dataset `data`; None when there is no search (trials <= 1, or too few positives)."""
-    from propensity._backtest import cv_boost, fold_indices
+    from propensity._backtest import OutOfTime, cv_boost, fold_indices
 
     s = config.search
     if s.trials <= 1:
         return None
     folds = list(plan.folds[-s.folds :])
-    pairs = fold_indices(cutoffs, plan)[-s.folds :]
+    pairs = fold_indices(cutoffs, plan, kept)[-s.folds :]
     positives = int(y[pairs[0][0]].sum()) if pairs else 0
     if positives < s.min_positives:
         log.info("search: skipped, %d positive leads in the first searched fold (< [search] min_positives %d)", positives, s.min_positives)
@@ -100,10 +116,18 @@ def search_params(data: Any, y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    budget = search_budget(config, int(sum(fit.size for fit, _ in pairs)))
+    deadline = None if budget is None else time.monotonic() + budget
 
     def score(params: dict[str, Any]) -> float:
         # one thread: many small fits, and OpenMP threads spin badly on a shared machine
-        _, _, loss = cv_boost(lgb_params(config, **params, num_threads=1), data, pairs, config.model.num_boost_round, config.model.early_stopping_rounds)
+        try:
+            _, _, loss = cv_boost(
+                lgb_params(config, **params, num_threads=1), data, pairs, config.model.num_boost_round,
+                config.model.early_stopping_rounds, deadline=deadline,
+            )
+        except OutOfTime:
+            raise optuna.TrialPruned("the search's wall-clock budget ended during this trial") from None
         return loss
 
     def objective(trial: Any) -> float:
@@ -124,14 +148,23 @@ def search_params(data: Any, y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan
     study = optuna.create_study(direction="minimize", sampler=sampler)
     study.enqueue_trial(baseline_params, skip_if_exists=True)
     t0 = time.perf_counter()
-    study.optimize(objective, n_trials=s.trials, timeout=s.timeout_seconds or None, gc_after_trial=False)
+    study.optimize(objective, n_trials=s.trials, timeout=budget, gc_after_trial=False)
     seconds = time.perf_counter() - t0
     done = [t for t in study.trials if t.value is not None]
+    stopped = sum(1 for t in study.trials if t.state == optuna.trial.TrialState.PRUNED)
+    if not done:
+        log.warning(
+            "warning: search: the %.0f s budget ended before the first trial finished; the [model] settings are used "
+            "(raise [search] timeout_seconds, or set deterministic = true)", budget or 0.0,
+        )
+        return None
     baseline = next((t.value for t in done if t.number == 0), float("nan"))
     best = study.best_trial
     params = {k: best.params[k] for k in TUNED if k in best.params}
     log.info(
-        "search: %d trials in %.0f s on the %d newest backtest folds; held-out log loss %.5f (configured settings %.5f)",
-        len(done), seconds, len(folds), best.value, baseline,
+        "search: %d trials in %.0f s on the %d newest backtest folds (%s); held-out log loss %.5f (configured settings %.5f)",
+        len(done), seconds, len(folds),
+        "deterministic: the trial count decided" if budget is None else f"budget {budget:.0f} s, {stopped} trial(s) stopped by it",
+        best.value, baseline,
     )
-    return SearchResult(params, float(best.value), float(baseline), len(done), seconds, folds)
+    return SearchResult(params, float(best.value), float(baseline), len(done), seconds, folds, stopped, budget)

@@ -15,18 +15,19 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from propensity._backtest import HALF_LIFE_FOLDS, Backtest, binned_dataset, run_backtest
 from propensity._config import Config, config_to_dict
 from propensity._drift import reference_profile
 from propensity._errors import PropensityError
 from propensity._export import CrmExport
 from propensity._gate import backtest_figures, guard_checks, judge
 from propensity._grades import GradeScale
-from propensity._backtest import HALF_LIFE_FOLDS, Backtest, binned_dataset, run_backtest
 from propensity._labels import SplitPlan
 from propensity._metrics import capture_at, probability_metrics, ranking_metrics
 from propensity._model import PropensityModel, to_model_frame
 from propensity._points import points_scores
 from propensity._reasons import drivers
+from propensity._sampling import row_weights
 from propensity._training_set import TrainingSet, build_training_set
 
 __all__ = ["TrainResult", "fit_model", "evaluate", "train", "fitted_cutoffs_text"]
@@ -76,18 +77,23 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtes
     y = ts.frame["label"].to_numpy().astype(np.int8)
     cutoffs = ts.frame["cutoff"].to_numpy()
     _check_labels(y, "training")
-    data = binned_dataset(x, y, spec.categorical)
-    found = search_params(data, y, cutoffs, ts.plan, config)  # None when [search] trials <= 1
+    kept = ts.kept()  # negative downsampling: only these rows are fitted on; every judged row is judged
+    rate = ts.sampling.rate if ts.sampling is not None else 1.0
+    data = binned_dataset(x, y, spec.categorical, row_weights(y, kept, rate))
+    found = search_params(data, y, cutoffs, ts.plan, config, kept)  # None when [search] trials <= 1
     if found is not None:
         config = replace(config, model=replace(config.model, **found.params))
     params = lgb_params(config)
     bt = run_backtest(
         params, data, x, y, cutoffs, ts.plan,
-        rounds=config.model.num_boost_round, patience=config.model.early_stopping_rounds,
+        rounds=config.model.num_boost_round, patience=config.model.early_stopping_rounds, kept=kept,
     )
-    booster = lgb.train(params, data, num_boost_round=bt.best_iteration)  # every matured cutoff
+    fitted = data if kept.all() else data.subset(np.flatnonzero(kept))
+    booster = lgb.train(params, fitted, num_boost_round=bt.best_iteration)  # every matured cutoff
     meta: dict[str, Any] = {"search": found.to_dict()} if found else {}
-    meta["fitted_rows"] = int(data.num_data())  # the rows the served booster was fitted on
+    meta["fitted_rows"] = int(fitted.num_data())  # the rows the served booster was fitted on
+    if ts.sampling is not None:
+        meta["sampling"] = ts.sampling.to_dict()
     return PropensityModel(booster, spec, bt.calibration, meta), bt
 
 
@@ -168,9 +174,10 @@ def train(
     guard = guard_training_set(built, config)
     ts = guard.training_set
     judged = ts.judged()
+    fitted = ts.frame.filter(pl.Series(ts.kept()))
     counts = {
-        "train_rows": ts.frame.height,
-        "train_positives": int(ts.frame["label"].sum()),
+        "train_rows": fitted.height,  # the rows the served model is fitted on (after any downsampling)
+        "train_positives": int(fitted["label"].sum()),
         "valid_rows": judged.height,
         "valid_positives": int(judged["label"].sum()),
     }
@@ -196,6 +203,7 @@ def train(
     metrics["best_iteration"] = float(best)
     metrics["backtest_folds"] = float(len(ts.plan.folds))
     metrics["fitted_cutoffs"] = float(len(ts.plan.cutoffs))
+    metrics["sampling_negative_rate"] = ts.sampling.rate if ts.sampling is not None else 1.0
     metrics.update({f"scorecard_valid_{k}": v for k, v in card_metrics.items()})
     metrics.update({f"account_valid_{k}": v for k, v in account_metrics.items()})
     if account_scale is not None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import polars as pl
 
 from propensity._config import Config
 from propensity._export import CrmExport
 from propensity._features import FeatureBuilder
 from propensity._labels import SplitPlan, label_pairs, open_leads, plan_split
+from propensity._sampling import Sampling, mark_kept
+
+log = logging.getLogger("propensity")
 
 __all__ = ["TrainingSet", "build_training_set", "history_start", "default_plan", "labelled_pairs"]
 
@@ -34,6 +39,13 @@ class TrainingSet:
     frame: pl.DataFrame
     builder: FeatureBuilder
     plan: SplitPlan
+    sampling: Sampling | None = None  # negative downsampling: rows with `keep` false are judged, never fitted
+
+    def kept(self) -> np.ndarray:
+        """Which rows may be fitted on (every row unless negatives were downsampled)."""
+        if "keep" not in self.frame.columns:
+            return np.ones(self.frame.height, dtype=bool)
+        return self.frame["keep"].to_numpy().astype(bool)
 
     def judged(self) -> pl.DataFrame:
         """The rows some backtest fold is judged on, in (cutoff, contact) order."""
@@ -44,7 +56,9 @@ class TrainingSet:
         return self.frame.filter(pl.col("cutoff").is_in(list(cutoffs)))
 
     @classmethod
-    def stack(cls, labelled: pl.DataFrame, feats: pl.DataFrame, builder: FeatureBuilder, plan: SplitPlan) -> TrainingSet:
+    def stack(
+        cls, labelled: pl.DataFrame, feats: pl.DataFrame, builder: FeatureBuilder, plan: SplitPlan, sampling: Sampling | None = None
+    ) -> TrainingSet:
         """`labelled_pairs` with their features (however built), in (cutoff, contact) order.
 
         Features built for the sorted pairs (as `build_training_set` does) are put beside them as
@@ -54,7 +68,7 @@ class TrainingSet:
             frame = pl.concat([labelled, feats.drop("contact_id", "cutoff")], how="horizontal")
         else:
             frame = labelled.join(feats, on=["contact_id", "cutoff"], how="left", maintain_order="left")
-        return cls(frame, builder, plan)
+        return cls(frame, builder, plan, sampling)
 
 
 def default_plan(export: CrmExport, config: Config) -> SplitPlan:
@@ -76,9 +90,16 @@ def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None
     """Features at every planned cutoff for the contacts open then, with labels from the horizon after."""
     plan = plan or default_plan(export, config)
     builder = FeatureBuilder(config.features).fit(export, plan.cutoffs[-1])
-    labelled = labelled_pairs(export, config, plan).sort("cutoff", "contact_id")
+    labelled, sampling = mark_kept(labelled_pairs(export, config, plan), config.sampling, config.model.seed)
+    if sampling.rate < 1.0:
+        log.info(
+            "sampling: every positive and %.1f%% of the %s negative leads are fitted on (%s kept); every lead of the "
+            "judged cutoffs is judged and calibrated on", 100 * sampling.rate, f"{sampling.negatives:,}", f"{sampling.kept_negatives:,}",
+        )
+    # features only for rows that are fitted on or judged
+    labelled = labelled.filter(pl.col("keep") | (pl.col("fold") >= 0)).sort("cutoff", "contact_id")
     feats = _features(builder, export, labelled.select("contact_id", "cutoff"))
-    return TrainingSet.stack(labelled, feats, builder, plan)
+    return TrainingSet.stack(labelled, feats, builder, plan, sampling)
 
 
 def _features(builder: FeatureBuilder, export: CrmExport, pairs: pl.DataFrame) -> pl.DataFrame:
