@@ -174,7 +174,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     account_level = getattr(args, "level", "contact") == "account"
     if getattr(args, "points", False):
         return _score_points(args, out, as_of)
-    if not getattr(args, "source", None) and args.data_dir is not None and not account_level:
+    if not getattr(args, "source", None) and args.data_dir is not None and not account_level and _format(args) == "scores":
         return _score_streamed(args, out, as_of)  # a folder: in chunks, bounded memory
     export = _read_scoring_export(args, as_of)
     point_at(resolve_tracking_uri(args.tracking_uri))
@@ -183,7 +183,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if account_level:
         return _write_accounts(args, export, loaded, run, out, rejects_out)
     write_table(run.rejects, rejects_out)  # always written, so a stale rejects file never outlives its scores
-    write_table(run.scores, out)
+    _write_scores(args, run.scores, out, run.as_of)
     grades = run.scores["grade"].value_counts().sort("grade")
     mix = ", ".join(f"{g}={n:,}" for g, n in grades.iter_rows())
     print(
@@ -195,15 +195,42 @@ def cmd_score(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _format(args: argparse.Namespace) -> str:
+    return getattr(args, "format", None) or "scores"
+
+
+def _write_scores(args: argparse.Namespace, scores, out: Path, as_of: datetime) -> None:  # type: ignore[no-untyped-def]
+    """The scores file, or with --format TOOL the CRM's write-back file (`propensity._writeback`)."""
+    from propensity._atomic import write_table
+
+    tool = _format(args)
+    if tool == "scores":
+        write_table(scores, out)
+        return
+    from propensity._config import load_config
+    from propensity._writeback import writeback_frame
+
+    config = load_config(getattr(args, "config", None))
+    write_table(writeback_frame(scores, tool, config.writeback, as_of=as_of), out)
+
+
 def _check_score_mode(args: argparse.Namespace) -> None:
     """--model or --points (not both); --points and --level account need the local engine and a CRM export."""
     points, model = getattr(args, "points", False), getattr(args, "model", None)
     level = getattr(args, "level", "contact")
+    tool = _format(args)
+    if tool != "scores":
+        if Path(args.out).suffix.lower() != ".csv":
+            raise UsageError(f"--format {tool} writes a CSV file to import: --out must end in .csv, got {args.out}")
+        for option, used in (("--level account", level == "account"), ("--engine spark", getattr(args, "engine", "local") == "spark"),
+                             ("--table", bool(getattr(args, "table", None)))):
+            if used:
+                raise UsageError(f"--format {tool} writes one row per lead from a CRM export: drop {option}")
     if points and model:
         raise UsageError("give --model URI or --points, not both")
     if not points and not model:
         raise UsageError("give --model URI (a registered model), or --points to rank the leads by the hand-tuned points table")
-    if getattr(args, "config", None) and not points:
+    if getattr(args, "config", None) and not points and tool == "scores":
         raise UsageError("--config only applies with --points (a model carries its own label definition)")
     for option, used in (("--points", points), ("--level account", level == "account")):
         if not used:
@@ -260,7 +287,7 @@ def _score_points(args: argparse.Namespace, out: Path, as_of: datetime | None) -
     export = _read_scoring_export(args, as_of)
     run = score_by_points(export, config.points, config.label, as_of=as_of, grades=config.grades)
     write_table(run.rejects, rejects_path(out))
-    write_table(run.scores, out)
+    _write_scores(args, run.scores, out, run.as_of)
     mix = ", ".join(f"{g}={n:,}" for g, n in run.scores["grade"].value_counts().sort("grade").iter_rows())
     print(
         f"ranked {run.scored:,} of {run.open_leads:,} open leads by the hand-tuned points table, no model "
@@ -640,7 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--points", action="store_true",
         help="no model: rank the open leads by the hand-tuned points table ([points] of the training config), labelled model_version 'points'",
     )
-    s.add_argument("--config", help="with --points: training config TOML whose [label] and [points] are used (see training/default.toml)")
+    s.add_argument("--config", help="with --points: training config TOML whose [label] and [points] are used; with --format: its [writeback] (see training/default.toml)")
     s.add_argument(
         "--level", choices=("contact", "account"), default="contact",
         help="contact: one row per open lead (default); account: one row per account, ranked by the chance that at least one of its leads converts",
@@ -650,6 +677,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--chunk-size", type=int, default=100_000, help="contacts per scoring chunk (bounds memory; default 100000)")
     s.add_argument("--engine", choices=("local", "spark"), default="local", help="local (default) or spark (pip install propensity[spark])")
     s.add_argument("--history", help="score history file (default: score_history.db beside the MLflow SQLite store)")
+    s.add_argument(
+        "--format", choices=("scores", "salesforce", "hubspot", "dynamics"), default="scores",
+        help="scores: the scores file (default); salesforce, hubspot, dynamics: --out is a CSV that tool imports (external id, "
+        "score, grade, trend, top reasons within its limits; column names from [writeback] of --config); read in memory",
+    )
     tracking(s)
     s.set_defaults(func=cmd_score)
 
