@@ -179,7 +179,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     export = _read_scoring_export(args, as_of)
     point_at(resolve_tracking_uri(args.tracking_uri))
     loaded = _history_model(load_model(args.model))
-    run = score_leads(export, loaded.model, model_version=loaded.version, as_of=as_of, chunk_size=args.chunk_size)
+    from propensity._scoring import default_as_of
+
+    when = as_of or default_as_of(export)
+    previous, trend = _previous(args, loaded, when)
+    run = score_leads(export, loaded.model, model_version=loaded.version, as_of=when, chunk_size=args.chunk_size,
+                      previous=previous, trend=trend)
     if account_level:
         return _write_accounts(args, export, loaded, run, out, rejects_out)
     write_table(run.rejects, rejects_out)  # always written, so a stale rejects file never outlives its scores
@@ -193,6 +198,17 @@ def cmd_score(args: argparse.Namespace) -> int:
     )
     _monitor_scoring(args, export, loaded, run, out)
     return EXIT_OK
+
+
+def _only_scoring_sections(path: str) -> bool:
+    """Whether a config file sets nothing but [trend] and [writeback] (what a model's scoring may take)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+    return set(data) <= {"trend", "writeback"}
 
 
 def _format(args: argparse.Namespace) -> str:
@@ -214,6 +230,15 @@ def _write_scores(args: argparse.Namespace, scores, out: Path, as_of: datetime) 
     write_table(writeback_frame(scores, tool, config.writeback, as_of=as_of), out)
 
 
+def _previous(args: argparse.Namespace, loaded, as_of: datetime):  # type: ignore[no-untyped-def]
+    """(each lead's previous scoring in the history, the [trend] thresholds of --config) for trend and moved_by."""
+    from propensity._config import load_config
+    from propensity._history import model_name_of, previous_scores
+
+    previous = previous_scores(_history_path(args), model_name_of(loaded.uri), as_of)
+    return previous, load_config(getattr(args, "config", None)).trend
+
+
 def _check_score_mode(args: argparse.Namespace) -> None:
     """--model or --points (not both); --points and --level account need the local engine and a CRM export."""
     points, model = getattr(args, "points", False), getattr(args, "model", None)
@@ -230,7 +255,7 @@ def _check_score_mode(args: argparse.Namespace) -> None:
         raise UsageError("give --model URI or --points, not both")
     if not points and not model:
         raise UsageError("give --model URI (a registered model), or --points to rank the leads by the hand-tuned points table")
-    if getattr(args, "config", None) and not points and tool == "scores":
+    if getattr(args, "config", None) and not points and not _only_scoring_sections(args.config):
         raise UsageError("--config only applies with --points (a model carries its own label definition)")
     for option, used in (("--points", points), ("--level account", level == "account")):
         if not used:
@@ -317,9 +342,31 @@ def cmd_explain(args: argparse.Namespace) -> int:
     point_at(resolve_tracking_uri(args.tracking_uri))
     loaded = load_model(args.model)
     print_contact(explain_contact(export, loaded.model, args.contact, as_of=as_of, model_version=loaded.version))
+    _print_score_history(args, loaded, str(args.contact).strip())
     if args.png:
         print_drivers(loaded, args.png)
     return EXIT_OK
+
+
+def _print_score_history(args: argparse.Namespace, loaded, contact_id: str) -> None:  # type: ignore[no-untyped-def]
+    """The lead's scores over the score history (when there is one), oldest first, with the trend at each."""
+    from propensity._history import contact_scores, model_name_of
+    from propensity._terminal import print_table
+
+    history = _history_path(args)
+    if not history.is_file():
+        print(f"score history: none yet at {history}")
+        return
+    rows = contact_scores(history, contact_id, model_name_of(loaded.uri))
+    if rows.is_empty():
+        print(f"score history: contact {contact_id} was never scored in {history}")
+        return
+    table, last = [], None
+    for r in rows.iter_rows(named=True):
+        change = "" if last is None else f"{100 * (r['score'] - last):+.1f}"
+        table.append([f"{r['as_of']:%Y-%m-%d %H:%M}", r["model_version"], f"{100 * r['score']:.1f}%", r["grade"], change])
+        last = r["score"]
+    print_table(["as of", "version", "score", "grade", "change (points)"], table, title=f"score history ({history})", numeric=(2, 4))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -366,7 +413,7 @@ def _monitor_scoring(args: argparse.Namespace, export, loaded, run, out: Path, d
     else:
         label = loaded.model.metadata["label"]
         history = _history_path(args)
-        n = record_scores(history, run.scores, as_of=run.as_of, model_name=model_name_of(loaded.uri), model_version=loaded.version,
+        n = record_scores(history, run.for_history(), as_of=run.as_of, model_name=model_name_of(loaded.uri), model_version=loaded.version,
                           model_uri=loaded.uri, positive_outcomes=label["positive_outcomes"], horizon_days=label["horizon_days"])
     report = drift.report(run.as_of) if drift is not None else check_drift(export, loaded.model, run.scores, run.as_of)
     if report is None:
@@ -578,6 +625,7 @@ def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None)
         print(_read_summary(prepared.export))
         point_at(resolve_tracking_uri(args.tracking_uri))
         loaded = _history_model(load_model(args.model))
+        previous, trend = _previous(args, loaded, prepared.resolved_as_of())
         drift = DriftSample(loaded.model)
         label = loaded.model.metadata["label"]
         history = _history_path(args)
@@ -591,7 +639,7 @@ def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None)
                 drift.add(scores, export, when)
                 recorded.add(scores)
 
-            run = prepared.score(loaded.model, out, model_version=loaded.version, on_chunk=on_chunk)
+            run = prepared.score(loaded.model, out, model_version=loaded.version, on_chunk=on_chunk, previous=previous, trend=trend)
     mix = ", ".join(f"{g}={n:,}" for g, n in (run.grade_counts or {}).items())
     print(
         f"scored {run.scored:,} of {run.open_leads:,} open leads ({run.rejected:,} rejected -> {rejects_path(out)}) "
@@ -691,6 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--contact", help="explain this contact_id: score, grade, contributions by business field, recent history")
     e.add_argument("--as-of", help="with --contact: explain as of this date or timestamp (default: the latest event)")
     e.add_argument("--png", help="also write the drivers chart to this PNG file")
+    e.add_argument("--history", help="with --contact: score history file whose scores of the lead are shown (default: score_history.db beside the MLflow SQLite store)")
     tracking(e)
     e.set_defaults(func=cmd_explain)
 
