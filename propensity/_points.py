@@ -258,7 +258,7 @@ def score_by_points(
             pl.lit(None, dtype=pl.String).alias("trend"),
             pl.lit(None, dtype=pl.String).alias("moved_by"),
         )
-        .join(export.contacts.select("contact_id", account_match_of(export.contacts)), on="contact_id", how="left")
+        .join(account_match_of(export), on="contact_id", how="left")
         .sort(["points", "contact_id"], descending=[True, False])
         .select(SCORE_COLUMNS)
     )

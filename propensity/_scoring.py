@@ -186,7 +186,7 @@ def score_leads(
     ).sort("contact_id")
     full = (
         leads.select("contact_id", "account_id")
-        .join(export.contacts.select("contact_id", account_match_of(export.contacts)), on="contact_id", how="left")
+        .join(account_match_of(export), on="contact_id", how="left")
         .join(scored.filter(pl.col("score").is_finite()), on="contact_id", how="inner")
         .with_columns(pl.lit(model_version).alias("model_version"))
         .sort(["score", "contact_id"], descending=[True, False])
@@ -197,12 +197,14 @@ def score_leads(
     return ScoreRun(out, as_of, export.contacts.height, total, rejects, unknown, after, contributions=full.select("contact_id", "contributions"))
 
 
-def account_match_of(contacts: pl.DataFrame) -> pl.Expr:
-    """How each contact's account_id was found: the reader's `account_match` (propensity._account_match)
-    when it matched accounts, else `crm` (given in the export) or `none`."""
-    if "account_match" in contacts.columns:
-        return pl.col("account_match")
-    return pl.when(pl.col("account_id").is_not_null()).then(pl.lit("crm")).otherwise(pl.lit("none")).alias("account_match")
+def account_match_of(export: CrmExport) -> pl.DataFrame:
+    """contact_id, account_match: how each contact's account_id was found (the reader's matching,
+    propensity._account_match), else `crm` (given in the export) or `none`."""
+    if export.matching is not None:
+        return export.matching.select("contact_id", "account_match")
+    return export.contacts.select(
+        "contact_id", pl.when(pl.col("account_id").is_not_null()).then(pl.lit("crm")).otherwise(pl.lit("none")).alias("account_match")
+    )
 
 
 def _previous_of(leads: pl.DataFrame, previous: pl.DataFrame | None) -> pl.DataFrame:

@@ -263,6 +263,7 @@ class PreparedFolder:
                 source=base.source,
                 fingerprint="",
                 report=base.report,
+                matching=None if base.matching is None else base.matching.join(part.select("contact_id"), on="contact_id", how="semi"),
             )
             with _quiet_chunks():
                 run = score_leads(export, model, model_version=model_version, as_of=as_of, chunk_size=_SCORE_BATCH,  # type: ignore[arg-type]
@@ -347,8 +348,9 @@ def prepare_folder(
             events_unknown_contact=counts.unknown_contact,
             outcomes_unknown_contact=base.report.outcomes_unknown_contact,
             dropped_pii_columns=base.report.dropped_pii_columns,
+            account_matches=base.report.account_matches,
         )
-        export = CrmExport(base.contacts, base.accounts, base.events, base.outcomes, base.source, base.fingerprint, report)
+        export = CrmExport(base.contacts, base.accounts, base.events, base.outcomes, base.source, base.fingerprint, report, base.matching)
         yield PreparedFolder(export, plan, n_chunks, spill, counts, as_of)
 
 

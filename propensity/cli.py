@@ -82,6 +82,9 @@ def _read_summary(export) -> str:  # type: ignore[no-untyped-def]
         line += f"; spellings read as one: {', '.join(shown)}" + (f" and {more} more" if more > 0 else "")
     if r.duplicate_events:
         line += f"; {r.duplicate_events:,} duplicate events counted once"
+    m = r.account_matches
+    if m.by_domain + m.by_company + m.unmatched:
+        line += f"; {m.describe()}"
     return line
 
 
