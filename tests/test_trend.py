@@ -89,3 +89,32 @@ def test_scoring_twice_gives_trend_and_moved_by_that_match_a_hand_built_case(tmp
         previous, trend, moved = _by_hand(case, contact_id, t1, t2, fields, config)
         assert (row["previous_score"], row["trend"], row["moved_by"]) == (pytest.approx(previous, abs=1e-9), trend, moved), contact_id
         assert 1 <= len(moved.split("; ")) <= 3 and all(part[:2] in ("+ ", "- ") for part in moved.split("; "))
+
+
+@pytest.mark.slow
+def test_cli_scores_twice_with_a_trend_and_explain_shows_the_leads_score_history(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from propensity._scoring import default_as_of
+    from propensity._sources import read_export
+    from tests.test_pii import MODEL, canary_store, run_cli
+
+    store = canary_store(tmp_path_factory)
+    out = tmp_path_factory.mktemp("trend-cli")
+    history = out / "history.db"
+    t2 = default_as_of(read_export(store.crm, created_at_required=False))
+    t1 = t2 - timedelta(days=30)
+    for name, when in (("first", t1), ("second", t2)):
+        proc = run_cli(["score", str(store.crm), "--model", MODEL, "--out", str(out / f"{name}.csv"), "--as-of", when.isoformat(),
+                        "--history", str(history), "--tracking-uri", store.uri])
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    first = pl.read_csv(out / "first.csv", infer_schema=False)
+    second = pl.read_csv(out / "second.csv", schema_overrides={"score": pl.Float64, "previous_score": pl.Float64})
+    assert set(first["trend"]) == {"new"}
+    seen = second.filter(pl.col("contact_id").is_in(first["contact_id"].implode()))
+    assert seen.height and (seen["trend"] != "new").all() and seen["previous_score"].is_not_null().all()
+    lead = seen.filter(pl.col("trend") == "up").row(0, named=True) if (seen["trend"] == "up").any() else seen.row(0, named=True)
+    proc = run_cli(["explain", str(store.crm), "--model", MODEL, "--contact", lead["contact_id"], "--history", str(history),
+                    "--tracking-uri", store.uri])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "score history" in proc.stdout
+    assert f"{t1:%Y-%m-%d %H:%M}" in proc.stdout and f"{t2:%Y-%m-%d %H:%M}" in proc.stdout
+    assert f"{100 * lead['previous_score']:.1f}%" in proc.stdout and f"{100 * lead['score']:.1f}%" in proc.stdout
