@@ -35,13 +35,16 @@ _GRADE_RANK = {"D": 0, "C": 1, "B": 2, "A": 3}
 def contributions_json(index: FieldIndex, grouped: np.ndarray) -> list[str]:
     """Per row, {field: contribution} of the fields with |contribution| >= STORED_MIN, as JSON."""
     rounded = np.round(grouped, STORED_DIGITS)
-    keep = np.abs(rounded) >= STORED_MIN
-    names = index.fields
-    out = []
-    for i in range(rounded.shape[0]):
-        cols = np.flatnonzero(keep[i])
-        out.append(json.dumps({names[j]: float(rounded[i, j]) for j in cols}, separators=(",", ":")))
-    return out
+    if rounded.shape[0] == 0:
+        return []
+    frame = pl.DataFrame({f"c{j}": rounded[:, j] for j in range(rounded.shape[1])})
+    # vectorised: one '"field":value' per kept field, joined (the shortest text that reads back the same float)
+    pairs = [
+        pl.when(pl.col(f"c{j}").abs() >= STORED_MIN).then(pl.lit(json.dumps(name) + ":") + pl.col(f"c{j}").cast(pl.String))
+        for j, name in enumerate(index.fields)
+    ]
+    text = pl.lit("{") + pl.concat_str(pairs, separator=",", ignore_nulls=True) + pl.lit("}")
+    return frame.select(text.alias("j"))["j"].to_list()
 
 
 def trend_of(score: pl.Series, grade: pl.Series, previous_score: pl.Series, previous_grade: pl.Series, config: TrendConfig) -> pl.Series:
@@ -76,8 +79,8 @@ def moved_by(
     index = index or FieldIndex(spec)
     grouped = index.group(contrib)
     n, n_fields = grouped.shape
-    if n == 0:
-        return []
+    if all(p is None for p in previous):
+        return [""] * n
     pos = {f: j for j, f in enumerate(index.fields)}
     before = np.zeros_like(grouped)
     known = np.zeros(n, dtype=bool)
