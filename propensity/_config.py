@@ -49,6 +49,8 @@ __all__ = [
     "AliasConfig",
     "SalesforceConfig",
     "HubspotConfig",
+    "TrendConfig",
+    "WritebackConfig",
     "config_to_dict",
     "load_config",
 ]
@@ -323,6 +325,50 @@ class HubspotConfig:
 
 
 @dataclass(frozen=True)
+class TrendConfig:
+    """How a lead's score compares with its previous scoring (`trend`, `moved_by` in the scores file).
+
+    `up` when the grade rose (with `grade_change`), or when the score rose by at least `absolute`
+    (a probability, 0.02 = 2 points on the 1-100 scale) and by at least `relative` of the previous
+    score; `down` the same way down; `steady` otherwise; `new` without a previous scoring.
+    `moved_by` names up to `fields` business fields whose contribution changed by at least
+    `min_change` (log-odds) since then, the biggest change first.
+    """
+
+    absolute: Annotated[float, Ge(0), Le(1)] = 0.02
+    relative: Annotated[float, Ge(0)] = 0.20
+    grade_change: bool = True
+    fields: Annotated[int, Ge(1), Le(5)] = 3
+    min_change: Annotated[float, Ge(0)] = 0.05
+
+
+@dataclass(frozen=True)
+class WritebackConfig:
+    """Column names of the write-back files (`propensity score --format salesforce|hubspot|dynamics`),
+    keyed by external_id, score, grade, trend and reasons (dynamics also entity_type, scored_on, name).
+    A file names only the columns it renames: `[writeback.salesforce] grade = "Lead_Grade__c"`."""
+
+    salesforce: dict[str, str] = field(
+        default_factory=lambda: {
+            "external_id": "Id", "score": "Propensity_Score__c", "grade": "Propensity_Grade__c",
+            "trend": "Propensity_Trend__c", "reasons": "Propensity_Reasons__c",
+        }
+    )
+    hubspot: dict[str, str] = field(
+        default_factory=lambda: {
+            "external_id": "Record ID", "score": "propensity_score", "grade": "propensity_grade",
+            "trend": "propensity_trend", "reasons": "propensity_reasons",
+        }
+    )
+    dynamics: dict[str, str] = field(
+        default_factory=lambda: {
+            "external_id": "msdyn_entityid", "score": "msdyn_score", "grade": "msdyn_grade", "trend": "msdyn_scoretrend",
+            "reasons": "msdyn_scorereasons", "entity_type": "msdyn_entitytype", "scored_on": "msdyn_scoredon", "name": "msdyn_name",
+        }
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     label: LabelConfig = field(default_factory=LabelConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
@@ -340,6 +386,8 @@ class Config:
     outcomes: AliasConfig = field(default_factory=AliasConfig)
     salesforce: SalesforceConfig = field(default_factory=SalesforceConfig)
     hubspot: HubspotConfig = field(default_factory=HubspotConfig)
+    trend: TrendConfig = field(default_factory=TrendConfig)
+    writeback: WritebackConfig = field(default_factory=WritebackConfig)
     model_name: Name = "lead-propensity"
     experiment: Name = "propensity"
 
@@ -363,6 +411,8 @@ _SECTIONS: dict[str, type] = {
     "outcomes": AliasConfig,
     "salesforce": SalesforceConfig,
     "hubspot": HubspotConfig,
+    "trend": TrendConfig,
+    "writeback": WritebackConfig,
 }
 
 
@@ -443,6 +493,15 @@ def _validate(config: Config, where: dict[str, str]) -> None:
         for key, value in getattr(config, section).aliases.items():
             if not isinstance(value, str) or not value.strip():
                 raise UsageError(f"{where.get(section, '')}[{section}.aliases] {key!r} must name a value as text, got {value!r}")
+    defaults = WritebackConfig()
+    for tool in ("salesforce", "hubspot", "dynamics"):
+        names = getattr(config.writeback, tool)
+        known = set(getattr(defaults, tool))
+        for key, value in names.items():
+            if key not in known:
+                raise UsageError(f"{where.get('writeback', '')}[writeback.{tool}]: unknown column {key!r} (known: {', '.join(sorted(known))})")
+            if not value.strip():
+                raise UsageError(f"{where.get('writeback', '')}[writeback.{tool}] {key} must name a column, got {value!r}")
 
 
 def load_config(*paths: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 import polars as pl
 
+from propensity._account_match import ACCOUNT_MATCH_COLUMNS, AccountMatches, email_domains, match_accounts
 from propensity._errors import DataError
 from propensity._spelling import Merge, merge_spellings
 from propensity._timestamps import parse_utc
@@ -55,6 +56,7 @@ _PII_NAMES = frozenset(
     }
 )
 _PII_PARTS = ("email", "phone")
+_EMAIL_COLUMNS = ("email", "email_address", "e_mail", "e-mail")  # the first present gives `email_domain`
 _COLUMNS_LISTED = 20  # column names listed in "columns found" before "..."
 
 _ACCOUNT_COLUMNS: dict[str, pl.DataType] = {
@@ -79,6 +81,7 @@ class ReadReport:
     dropped_pii_columns: tuple[str, ...]  # "table.column", e.g. "contacts.email"
     merged_spellings: tuple[Merge, ...] = ()  # values read as one (case, spaces, _ and - ignored; aliases)
     duplicate_events: int = 0  # exact repeats of an event (same contact, time and type), counted once
+    account_matches: AccountMatches = AccountMatches()  # contacts without account_id matched to an account, and how
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -106,6 +109,9 @@ class CrmExport:
     source: str
     fingerprint: str
     report: ReadReport
+    # contact_id, email_domain (never a free-mail one), account_match (crm, domain, company name, none):
+    # how each contact's account_id was found (propensity._account_match); None when not read that way
+    matching: pl.DataFrame | None = None
 
     @property
     def data_start(self) -> datetime:
@@ -187,12 +193,13 @@ def validate_export(
             raise DataError(name_of(table), None, f"required table '{table}' is missing")
 
     pii: list[str] = []
+    derived: dict[str, pl.Series] = {}
     merges: list[Merge] = []
     raw: dict[str, pl.DataFrame] = {}
     for table in TABLES:
         frame = tables.get(table)
         if frame is not None:
-            raw[table] = _prepare(frame, table, name_of(table), pii)
+            raw[table] = _prepare(frame, table, name_of(table), pii, derived)
 
     contacts = _merge_categories(
         _contacts(raw["contacts"], name_of("contacts"), created_at_required), "contacts", merges
@@ -201,6 +208,10 @@ def validate_export(
         accounts = _merge_categories(_accounts(raw["accounts"], name_of("accounts")), "accounts", merges)
     else:
         accounts = pl.DataFrame(schema=_ACCOUNT_COLUMNS)
+    domains = derived.get("email_domain", pl.Series("email_domain", [None] * contacts.height, dtype=pl.String))
+    matched, matches = match_accounts(contacts.with_columns(domains.alias("email_domain")), raw.get("accounts"))
+    contacts = contacts.with_columns(matched["account_id"])
+    matching = matched.select("contact_id", "email_domain", "account_match")
     known = contacts["contact_id"]
     events, events_unknown = _history(raw["events"], "event_type", name_of("events"), known)
     events = _merge_labels(events, "event_type", event_aliases, merges)
@@ -226,6 +237,7 @@ def validate_export(
         dropped_pii_columns=tuple(pii),
         merged_spellings=tuple(merges),
         duplicate_events=duplicate_events,
+        account_matches=matches,
     )
     return CrmExport(
         contacts=contacts,
@@ -235,14 +247,17 @@ def validate_export(
         source=source,
         fingerprint=fingerprint,
         report=report,
+        matching=matching,
     )
 
 
 # --- tables ------------------------------------------------------------------------------------
 
 
-def _prepare(frame: pl.DataFrame, table: str, file: str, pii: list[str]) -> pl.DataFrame:
-    """Normalize column names, refuse duplicates, and drop PII columns (noting them in ``pii``)."""
+def _prepare(frame: pl.DataFrame, table: str, file: str, pii: list[str], derived: dict[str, pl.Series] | None = None) -> pl.DataFrame:
+    """Normalize column names, refuse duplicates, and drop PII columns (noting them in ``pii``).
+
+    Of a contacts email column only its domain is kept, in ``derived["email_domain"]`` (row for row)."""
     seen: dict[str, str] = {}
     for original in frame.columns:
         name = normalize_column_name(original)
@@ -253,6 +268,10 @@ def _prepare(frame: pl.DataFrame, table: str, file: str, pii: list[str]) -> pl.D
     renamed = frame.rename({original: name for name, original in seen.items()})
     dropped = [name for name in renamed.columns if is_pii_column(table, name)]
     pii.extend(f"{table}.{name}" for name in dropped)
+    email = next((name for name in _EMAIL_COLUMNS if name in dropped), None)
+    if derived is not None and table == "contacts" and email is not None:
+        # only the domain (never a free-mail provider's) survives, for lead-to-account matching
+        derived["email_domain"] = email_domains(_as_string(renamed[email], file, email))
     return renamed.drop(dropped)
 
 
@@ -278,6 +297,8 @@ def _contacts(frame: pl.DataFrame, file: str, created_at_required: bool = True) 
         _optional(frame, "job_title", lambda s: _text(s, file, "job_title")),
         _optional(frame, "lead_source", lambda s: _text(s, file, "lead_source")),
     ]
+    # a company name (propensity._account_match) stays text, whatever it looks like
+    columns += [_text(frame[c], file, c) for c in ("company",) if c in frame.columns]
     fixed = {str(column.name) for column in columns}
     extras = [_attribute(frame[c], file, c) for c in frame.columns if c not in fixed]
     return pl.DataFrame([*columns, *extras])
@@ -295,7 +316,8 @@ def _accounts(frame: pl.DataFrame, file: str) -> pl.DataFrame:
         _optional(frame, "country", lambda s: _text(s, file, "country")),
     ]
     # `name` identifies the company: never a feature
-    fixed = {str(column.name) for column in columns} | {"name"}
+    # `domain` and `website` only match leads to accounts (propensity._account_match)
+    fixed = {str(column.name) for column in columns} | {"name", *ACCOUNT_MATCH_COLUMNS}
     extras = [_attribute(frame[c], file, c) for c in frame.columns if c not in fixed]
     return pl.DataFrame([*columns, *extras])
 
@@ -351,7 +373,7 @@ def _merge_labels(
     return frame.with_columns(merged)
 
 
-_NOT_CATEGORIES = frozenset({"contact_id", "account_id", "job_title"})  # ids and free text
+_NOT_CATEGORIES = frozenset({"contact_id", "account_id", "job_title", "company"})  # ids and free text
 
 
 def _merge_categories(frame: pl.DataFrame, table: str, merges: list[Merge]) -> pl.DataFrame:

@@ -49,7 +49,8 @@ __all__ = ["FeatureBuilder", "sanitize", "SENIORITY_BANDS"]
 
 log = logging.getLogger("propensity")
 
-_CONTACT_FIXED = ("contact_id", "account_id", "created_at", "job_title")
+# ... and the lead-to-account matching columns (propensity._account_match): identifiers, never features
+_CONTACT_FIXED = ("contact_id", "account_id", "created_at", "job_title", "email_domain", "company", "account_match")
 _MIN_OUTCOME_COUNT = 5
 
 

@@ -8,6 +8,9 @@ the realised conversion of its leads can be judged once its horizon has passed.
 
 - `surges`: leads whose grade rose, or whose percentile jumped, since their previous scoring, with
   the reasons that appeared and disappeared: the moment to call.
+- `previous_scores`: each lead's latest scoring before an as-of date, with its business fields'
+  contributions (table `score_fields`, a compact JSON per lead), for `trend` and `moved_by`.
+- `contact_scores`: one lead's scores over the history (`explain --contact`).
 - `realised_conversion`: per model version and grade, how many of the leads scored at an as-of whose
   horizon has passed really converted, next to the mean predicted score.
 """
@@ -37,6 +40,8 @@ __all__ = [
     "HistoryRun",
     "read_history",
     "surges",
+    "previous_scores",
+    "contact_scores",
     "ConversionReport",
     "realised_conversion",
 ]
@@ -66,6 +71,14 @@ CREATE TABLE IF NOT EXISTS scores (
     grade TEXT NOT NULL,
     percentile INTEGER,
     reasons TEXT,
+    PRIMARY KEY (contact_id, as_of, model_name, model_version)
+);
+CREATE TABLE IF NOT EXISTS score_fields (
+    contact_id TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    contributions TEXT NOT NULL,
     PRIMARY KEY (contact_id, as_of, model_name, model_version)
 );
 """
@@ -140,6 +153,15 @@ class HistoryRun:
                 "percentile = excluded.percentile, reasons = excluded.reasons",
                 [(c, a, *self._key, float(s), str(g), p, r) for c, a, s, g, p, r in part.iter_rows()],
             )
+        if "contributions" in rows.columns:
+            fields = rows.filter(pl.col("contributions").is_not_null())
+            for start in range(0, fields.height, _INSERT_ROWS):
+                part = fields.slice(start, _INSERT_ROWS).select("contact_id", "contributions")
+                self._conn.executemany(
+                    "INSERT INTO score_fields VALUES (?, ?, ?, ?, ?) ON CONFLICT (contact_id, as_of, model_name, model_version) "
+                    "DO UPDATE SET contributions = excluded.contributions",
+                    [(c, *self._key, j) for c, j in part.iter_rows()],
+                )
         self.rows += rows.height
         return rows.height
 
@@ -201,6 +223,39 @@ def read_history(path: str | Path, model_name: str | None = None) -> tuple[pl.Da
         scores = _frame(conn, f"SELECT * FROM scores WHERE model_name = {_quote(name)}", _SCORE_SCHEMA)
     parse = pl.col("as_of").str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us")
     return runs.with_columns(parse), scores.with_columns(parse)
+
+
+_PREVIOUS_SCHEMA = {
+    "contact_id": pl.String, "previous_as_of": pl.String, "previous_score": pl.Float64, "previous_grade": pl.String,
+    "previous_contributions": pl.String,
+}
+
+
+def previous_scores(path: str | Path, model_name: str, as_of: datetime) -> pl.DataFrame:
+    """Each lead's latest scoring by `model_name` strictly before `as_of` (the most recent run when
+    several versions scored that as-of): contact_id, previous_as_of, previous_score, previous_grade,
+    previous_contributions (JSON, None before contributions were kept). Empty without a history."""
+    p = Path(path)
+    if not p.is_file():
+        return pl.DataFrame(schema=_PREVIOUS_SCHEMA)
+    sql = (
+        "SELECT s.contact_id, s.as_of, s.score, s.grade, f.contributions FROM scores s "
+        "JOIN scoring_runs r ON r.as_of = s.as_of AND r.model_name = s.model_name AND r.model_version = s.model_version "
+        "LEFT JOIN score_fields f ON f.contact_id = s.contact_id AND f.as_of = s.as_of AND f.model_name = s.model_name "
+        "AND f.model_version = s.model_version "
+        f"WHERE s.model_name = {_quote(model_name)} AND s.as_of < {_quote(_iso(as_of))} "
+        "ORDER BY s.contact_id, s.as_of, r.scored_at, s.model_version"
+    )
+    with _connect(p, create=True) as conn:  # create: an older history gets the score_fields table
+        rows = _frame(conn, sql, _PREVIOUS_SCHEMA)
+    return rows.group_by("contact_id", maintain_order=True).last()
+
+
+def contact_scores(path: str | Path, contact_id: str, model_name: str | None = None) -> pl.DataFrame:
+    """One lead's scores over the history, oldest first: as_of, model_version, score, grade, percentile."""
+    runs, scores = read_history(path, model_name)
+    rows = _latest_per_as_of(runs, scores.filter(pl.col("contact_id") == contact_id))
+    return rows.sort("as_of").select("as_of", "model_version", "score", "grade", "percentile")
 
 
 def _quote(text: str) -> str:

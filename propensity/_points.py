@@ -209,7 +209,7 @@ def score_by_points(
     An open lead without `created_at` is rejected as in `score_leads`; nothing is lost.
     """
     from propensity._labels import open_leads
-    from propensity._scoring import REJECT_NO_CREATED_AT, SCORE_COLUMNS, ScoreRun, default_as_of
+    from propensity._scoring import REJECT_NO_CREATED_AT, SCORE_COLUMNS, ScoreRun, account_match_of, default_as_of
 
     as_of = as_of or default_as_of(export)
     dated = export.contacts.filter(pl.col("created_at").is_not_null())
@@ -253,7 +253,12 @@ def score_by_points(
             pl.lit(None, dtype=pl.Float64).alias("score"),
             pl.col("reasons").fill_null(NO_POINTS),
             pl.lit(POINTS_VERSION).alias("model_version"),
+            # no probability, so no trend: points runs are not compared with a previous scoring
+            pl.lit(None, dtype=pl.Float64).alias("previous_score"),
+            pl.lit(None, dtype=pl.String).alias("trend"),
+            pl.lit(None, dtype=pl.String).alias("moved_by"),
         )
+        .join(account_match_of(export), on="contact_id", how="left")
         .sort(["points", "contact_id"], descending=[True, False])
         .select(SCORE_COLUMNS)
     )

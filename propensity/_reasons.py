@@ -13,7 +13,7 @@ import pandas as pd
 
 from propensity._feature_spec import FeatureDef, FeatureSpec, event_label
 
-__all__ = ["FieldIndex", "describe", "describe_kind", "department_text", "drivers", "seniority_text", "top_reasons"]
+__all__ = ["FieldIndex", "describe", "describe_kind", "department_text", "drivers", "field_texts", "seniority_text", "top_reasons"]
 
 # Job-title codes (propensity._titles) and outcome names in words.
 _SENIORITY_TEXT = {
@@ -236,6 +236,31 @@ def describe(spec: FeatureSpec, f: FeatureDef, value: object) -> str:
     return f"{label}: {v:,.0f}" if abs(v) >= 100 or v == int(v) else f"{label}: {v:,.2f}"
 
 
+def field_texts(spec: FeatureSpec, frame: pd.DataFrame, contrib: np.ndarray, fields: np.ndarray, index: FieldIndex | None = None) -> np.ndarray:
+    """Row i's business field `fields[i]` in words (an object array; "" where `fields[i]` < 0): the
+    field's member column with the largest |contribution| in that row (the first on ties), described
+    at the row's value. Each distinct (column, value) is put in words once."""
+    index = index or FieldIndex(spec)
+    n = contrib.shape[0]
+    text = np.full(n, "", dtype=object)
+    wanted = np.flatnonzero(fields >= 0)
+    if wanted.size == 0:
+        return text
+    n_feat = len(spec.features)
+    absc = np.abs(contrib[wanted, :n_feat])
+    inside = index.column_field[None, :] == fields[wanted, None]
+    column = np.argmax(np.where(inside, absc, -1.0), axis=1)
+    feats, names = spec.features, spec.names
+    for c in np.unique(column):
+        at = wanted[column == c]
+        codes, uniques = pd.factorize(frame[names[c]].iloc[at], use_na_sentinel=True)
+        values = pd.Series(uniques).to_numpy(dtype=object)
+        # one phrase per distinct value, the last for a missing one (code -1)
+        phrases = np.array([describe(spec, feats[c], v) for v in values] + [describe(spec, feats[c], None)], dtype=object)
+        text[at] = phrases[codes]
+    return text
+
+
 def top_reasons(spec: FeatureSpec, frame: pd.DataFrame, contrib: np.ndarray, k: int = 3, index: FieldIndex | None = None) -> list[str]:
     """For each row, its `k` strongest fields, signed ('+' raises, '-' lowers the score).
 
@@ -249,27 +274,12 @@ def top_reasons(spec: FeatureSpec, frame: pd.DataFrame, contrib: np.ndarray, k: 
     if n == 0 or k == 0:
         return [""] * n
     top = np.argsort(-np.abs(grouped), axis=1, kind="stable")[:, :k]
-    n_feat = len(spec.features)
-    absc = np.abs(contrib[:, :n_feat])
     rows = np.arange(n)
-    feats = spec.features
-    names = spec.names
     parts: list[np.ndarray] = []
     for slot in range(k):
         fields = top[:, slot]
-        # the member column with the largest |contribution| inside the field (the first on ties)
-        inside = index.column_field[None, :] == fields[:, None]
-        column = np.argmax(np.where(inside, absc, -1.0), axis=1)
         sign = np.where(grouped[rows, fields] >= 0, "+ ", "- ").astype(object)
-        text = np.empty(n, dtype=object)
-        for c in np.unique(column):
-            at = np.flatnonzero(column == c)
-            codes, uniques = pd.factorize(frame[names[c]].iloc[at], use_na_sentinel=True)
-            values = pd.Series(uniques).to_numpy(dtype=object)
-            # one phrase per distinct value, the last for a missing one (code -1)
-            phrases = np.array([describe(spec, feats[c], v) for v in values] + [describe(spec, feats[c], None)], dtype=object)
-            text[at] = phrases[codes]
-        parts.append(sign + text)
+        parts.append(sign + field_texts(spec, frame, contrib, fields, index))
     joined = parts[0]
     for more in parts[1:]:
         joined = joined + "; " + more

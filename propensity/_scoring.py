@@ -10,13 +10,14 @@ from pathlib import Path
 
 import polars as pl
 
-from propensity._config import LabelConfig
+from propensity._config import LabelConfig, TrendConfig
 from propensity._export import CrmExport
 from propensity._features import FeatureBuilder
 from propensity._grades import GradeScale
 from propensity._labels import open_leads
 from propensity._model import PropensityModel, to_model_frame
 from propensity._reasons import FieldIndex, top_reasons
+from propensity._trend import contributions_json, moved_by, trend_of
 from propensity._treeshap import explainer_for
 from propensity._terminal import progress
 
@@ -32,7 +33,11 @@ __all__ = [
 
 log = logging.getLogger("propensity")
 
-SCORE_COLUMNS = ("contact_id", "account_id", "score", "score_100", "grade", "percentile", "reasons", "model_version")
+SCORE_COLUMNS = (
+    "contact_id", "account_id", "score", "score_100", "grade", "percentile", "reasons", "model_version",
+    # since the previous scoring in the history (propensity._trend), and how account_id was found (propensity._account_match)
+    "previous_score", "trend", "moved_by", "account_match",
+)
 
 # Why an open lead can be left unscored (listed in the rejects file instead: nothing is lost).
 REJECT_NO_CREATED_AT = "created_at is missing: cannot tell when the contact became a lead"
@@ -64,6 +69,14 @@ class ScoreRun:
     n_scored: int | None = None
     grade_counts: dict[str, int] | None = None
     out: Path | None = None
+    # contact_id, contributions: each scored lead's business-field contributions (JSON) for the history
+    contributions: pl.DataFrame | None = None
+
+    def for_history(self) -> pl.DataFrame:
+        """The scores with their `contributions` column, as the score history stores them."""
+        if self.contributions is None:
+            return self.scores
+        return self.scores.join(self.contributions, on="contact_id", how="left")
 
     @property
     def scored(self) -> int:
@@ -94,8 +107,13 @@ def score_leads(
     model_version: str,
     as_of: datetime | None = None,
     chunk_size: int = 100_000,
+    previous: pl.DataFrame | None = None,
+    trend: TrendConfig | None = None,
 ) -> ScoreRun:
     """Score every open lead at `as_of`; rows come out sorted by score, best first.
+
+    `previous` (`propensity._history.previous_scores`: each lead's previous scoring) gives
+    `previous_score`, `trend` and `moved_by` (thresholds from `trend`); without it every lead is `new`.
 
     An open lead that cannot be scored (no created_at, or no finite score) goes to
     ``ScoreRun.rejects`` with its reason. Event types the model does not know are ignored with
@@ -123,6 +141,8 @@ def score_leads(
     grades = GradeScale.from_dict(meta["grades"])
     index = FieldIndex(model.spec)
     parts = []
+    trend = trend or TrendConfig()
+    prev = _previous_of(leads, previous)
     for start in progress(range(0, max(leads.height, 1), chunk_size), f"scoring {leads.height:,} leads in chunks of {chunk_size:,}"):
         chunk = feats.slice(start, chunk_size)
         if chunk.height == 0:
@@ -131,15 +151,21 @@ def score_leads(
         margin = model.margin(frame)
         contrib = explainer_for(model.booster).contributions(frame, margin)  # exact TreeSHAP, fast
         p = model.calibration.apply(margin)
+        before = chunk.select("contact_id").join(prev, on="contact_id", how="left", maintain_order="left")
+        grade = pl.Series("grade", grades.grade(p), dtype=pl.String)
         parts.append(
             pl.DataFrame(
                 {
                     "contact_id": chunk["contact_id"],
                     "score": p,
                     "score_100": GradeScale.score_100(p),
-                    "grade": grades.grade(p),
+                    "grade": grade,
                     "percentile": grades.percentile(p),
                     "reasons": top_reasons(model.spec, frame, contrib, index=index),
+                    "previous_score": before["previous_score"],
+                    "trend": trend_of(pl.Series(p), grade, before["previous_score"], before["previous_grade"], trend),
+                    "moved_by": moved_by(model.spec, frame, contrib, before["previous_contributions"].to_list(), trend, index=index),
+                    "contributions": contributions_json(index, index.group(contrib)),
                 }
             )
         )
@@ -147,7 +173,8 @@ def score_leads(
         pl.concat(parts)
         if parts
         else pl.DataFrame(
-            schema={"contact_id": pl.String, "score": pl.Float64, "score_100": pl.Int16, "grade": pl.String, "percentile": pl.Int16, "reasons": pl.String}
+            schema={"contact_id": pl.String, "score": pl.Float64, "score_100": pl.Int16, "grade": pl.String, "percentile": pl.Int16, "reasons": pl.String,
+                    "previous_score": pl.Float64, "trend": pl.String, "moved_by": pl.String, "contributions": pl.String}
         )
     )
     not_finite = scored.filter(~pl.col("score").is_finite())
@@ -157,16 +184,35 @@ def score_leads(
             not_finite.select("contact_id", pl.lit(REJECT_NOT_FINITE).alias("reason")),
         ]
     ).sort("contact_id")
-    out = (
+    full = (
         leads.select("contact_id", "account_id")
+        .join(account_match_of(export), on="contact_id", how="left")
         .join(scored.filter(pl.col("score").is_finite()), on="contact_id", how="inner")
         .with_columns(pl.lit(model_version).alias("model_version"))
         .sort(["score", "contact_id"], descending=[True, False])
-        .select(SCORE_COLUMNS)
     )
+    out = full.select(SCORE_COLUMNS)
     total = leads.height + no_created_at.height
     account_for(read=export.contacts.height, open_leads=total, scored=out.height, rejected=rejects.height, as_of=as_of, after=after)
-    return ScoreRun(out, as_of, export.contacts.height, total, rejects, unknown, after)
+    return ScoreRun(out, as_of, export.contacts.height, total, rejects, unknown, after, contributions=full.select("contact_id", "contributions"))
+
+
+def account_match_of(export: CrmExport) -> pl.DataFrame:
+    """contact_id, account_match: how each contact's account_id was found (the reader's matching,
+    propensity._account_match), else `crm` (given in the export) or `none`."""
+    if export.matching is not None:
+        return export.matching.select("contact_id", "account_match")
+    return export.contacts.select(
+        "contact_id", pl.when(pl.col("account_id").is_not_null()).then(pl.lit("crm")).otherwise(pl.lit("none")).alias("account_match")
+    )
+
+
+def _previous_of(leads: pl.DataFrame, previous: pl.DataFrame | None) -> pl.DataFrame:
+    """contact_id, previous_score, previous_grade, previous_contributions of the leads (nulls when new)."""
+    schema = {"contact_id": pl.String, "previous_score": pl.Float64, "previous_grade": pl.String, "previous_contributions": pl.String}
+    if previous is None or previous.is_empty():
+        return pl.DataFrame(schema=schema)
+    return previous.select(list(schema)).cast(schema)  # type: ignore[arg-type]
 
 
 def account_for(*, read: int, open_leads: int, scored: int, rejected: int, as_of: datetime, after: int) -> None:

@@ -206,7 +206,8 @@ def spark_training_set(folder: str | Path, export: CrmExport, config: Config, *,
 # ------------------------------------------------------------------ scoring
 _SCORED = (
     "contact_id string, account_id string, score double, score_100 short, grade string, percentile short, "
-    "reasons string, model_version string, reject_reason string"
+    "reasons string, model_version string, previous_score double, trend string, moved_by string, account_match string, "
+    "reject_reason string"
 )
 
 
@@ -250,6 +251,10 @@ def spark_scores(
             pl.lit(None, dtype=pl.Int16).alias("percentile"),
             pl.lit(None, dtype=pl.String).alias("reasons"),
             pl.lit(model_version).alias("model_version"),
+            pl.lit(None, dtype=pl.Float64).alias("previous_score"),  # Spark scoring keeps no history: every lead is new
+            pl.lit(None, dtype=pl.String).alias("trend"),
+            pl.lit(None, dtype=pl.String).alias("moved_by"),
+            pl.lit(None, dtype=pl.String).alias("account_match"),
             pl.col("reason").alias("reject_reason"),
         )
         return pl.concat([scored.select(rejects.columns), rejects], how="vertical_relaxed").to_pandas()

@@ -40,7 +40,7 @@ _SCORE_BATCH = 100_000  # leads per model call inside a chunk
 _EVENT_COLUMNS = ("contact_id", "occurred_at", "event_type")
 
 ChunkHook = Callable[[pl.DataFrame, CrmExport, datetime], None]
-"""Called with each chunk's scores (SCORE_COLUMNS, best first), its export and the as-of date."""
+"""Called with each chunk's scores (SCORE_COLUMNS and `contributions`, best first), its export and the as-of date."""
 _DRIFT_ROWS = 200_000
 
 
@@ -214,8 +214,11 @@ class PreparedFolder:
         model_version: str,
         keep_scores: bool = False,
         on_chunk: ChunkHook | None = None,
+        previous: pl.DataFrame | None = None,
+        trend: object = None,
     ) -> object:
-        """Score every open lead into `out` (rejects beside it); see `score_folder`."""
+        """Score every open lead into `out` (rejects beside it); see `score_folder`. `previous` and
+        `trend` give `previous_score`, `trend` and `moved_by` as in `score_leads`."""
         from propensity._atomic import atomic_path, check_table_path, write_table
         from propensity._scoring import SCORE_COLUMNS, ScoreRun, account_for, rejects_path, score_leads
 
@@ -260,16 +263,18 @@ class PreparedFolder:
                 source=base.source,
                 fingerprint="",
                 report=base.report,
+                matching=None if base.matching is None else base.matching.join(part.select("contact_id"), on="contact_id", how="semi"),
             )
             with _quiet_chunks():
-                run = score_leads(export, model, model_version=model_version, as_of=as_of, chunk_size=_SCORE_BATCH)  # type: ignore[arg-type]
+                run = score_leads(export, model, model_version=model_version, as_of=as_of, chunk_size=_SCORE_BATCH,  # type: ignore[arg-type]
+                                  previous=previous, trend=trend)  # type: ignore[arg-type]
             spilled.unlink(missing_ok=True)
             open_total += run.open_leads
             rejects.append(run.rejects)
             for g, n in run.scores["grade"].value_counts().iter_rows():
                 grade_counts[str(g)] = grade_counts.get(str(g), 0) + int(n)
             if on_chunk is not None:
-                on_chunk(run.scores, export, as_of)
+                on_chunk(run.for_history(), export, as_of)
             if keep_scores:
                 kept.append(run.scores)
             del export, events
@@ -343,8 +348,9 @@ def prepare_folder(
             events_unknown_contact=counts.unknown_contact,
             outcomes_unknown_contact=base.report.outcomes_unknown_contact,
             dropped_pii_columns=base.report.dropped_pii_columns,
+            account_matches=base.report.account_matches,
         )
-        export = CrmExport(base.contacts, base.accounts, base.events, base.outcomes, base.source, base.fingerprint, report)
+        export = CrmExport(base.contacts, base.accounts, base.events, base.outcomes, base.source, base.fingerprint, report, base.matching)
         yield PreparedFolder(export, plan, n_chunks, spill, counts, as_of)
 
 
@@ -382,6 +388,10 @@ def _score_schema() -> dict[str, pl.DataType]:
         "percentile": pl.Int16(),
         "reasons": pl.String(),
         "model_version": pl.String(),
+        "previous_score": pl.Float64(),
+        "trend": pl.String(),
+        "moved_by": pl.String(),
+        "account_match": pl.String(),
     }
 
 

@@ -82,6 +82,9 @@ def _read_summary(export) -> str:  # type: ignore[no-untyped-def]
         line += f"; spellings read as one: {', '.join(shown)}" + (f" and {more} more" if more > 0 else "")
     if r.duplicate_events:
         line += f"; {r.duplicate_events:,} duplicate events counted once"
+    m = r.account_matches
+    if m.by_domain + m.by_company + m.unmatched:
+        line += f"; {m.describe()}"
     return line
 
 
@@ -174,16 +177,21 @@ def cmd_score(args: argparse.Namespace) -> int:
     account_level = getattr(args, "level", "contact") == "account"
     if getattr(args, "points", False):
         return _score_points(args, out, as_of)
-    if not getattr(args, "source", None) and args.data_dir is not None and not account_level:
+    if not getattr(args, "source", None) and args.data_dir is not None and not account_level and _format(args) == "scores":
         return _score_streamed(args, out, as_of)  # a folder: in chunks, bounded memory
     export = _read_scoring_export(args, as_of)
     point_at(resolve_tracking_uri(args.tracking_uri))
     loaded = _history_model(load_model(args.model))
-    run = score_leads(export, loaded.model, model_version=loaded.version, as_of=as_of, chunk_size=args.chunk_size)
+    from propensity._scoring import default_as_of
+
+    when = as_of or default_as_of(export)
+    previous, trend = _previous(args, loaded, when)
+    run = score_leads(export, loaded.model, model_version=loaded.version, as_of=when, chunk_size=args.chunk_size,
+                      previous=previous, trend=trend)
     if account_level:
         return _write_accounts(args, export, loaded, run, out, rejects_out)
     write_table(run.rejects, rejects_out)  # always written, so a stale rejects file never outlives its scores
-    write_table(run.scores, out)
+    _write_scores(args, run.scores, out, run.as_of)
     grades = run.scores["grade"].value_counts().sort("grade")
     mix = ", ".join(f"{g}={n:,}" for g, n in grades.iter_rows())
     print(
@@ -195,15 +203,62 @@ def cmd_score(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _only_scoring_sections(path: str) -> bool:
+    """Whether a config file sets nothing but [trend] and [writeback] (what a model's scoring may take)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+    return set(data) <= {"trend", "writeback"}
+
+
+def _format(args: argparse.Namespace) -> str:
+    return getattr(args, "format", None) or "scores"
+
+
+def _write_scores(args: argparse.Namespace, scores, out: Path, as_of: datetime) -> None:  # type: ignore[no-untyped-def]
+    """The scores file, or with --format TOOL the CRM's write-back file (`propensity._writeback`)."""
+    from propensity._atomic import write_table
+
+    tool = _format(args)
+    if tool == "scores":
+        write_table(scores, out)
+        return
+    from propensity._config import load_config
+    from propensity._writeback import writeback_frame
+
+    config = load_config(getattr(args, "config", None))
+    write_table(writeback_frame(scores, tool, config.writeback, as_of=as_of), out)
+
+
+def _previous(args: argparse.Namespace, loaded, as_of: datetime):  # type: ignore[no-untyped-def]
+    """(each lead's previous scoring in the history, the [trend] thresholds of --config) for trend and moved_by."""
+    from propensity._config import load_config
+    from propensity._history import model_name_of, previous_scores
+
+    previous = previous_scores(_history_path(args), model_name_of(loaded.uri), as_of)
+    return previous, load_config(getattr(args, "config", None)).trend
+
+
 def _check_score_mode(args: argparse.Namespace) -> None:
     """--model or --points (not both); --points and --level account need the local engine and a CRM export."""
     points, model = getattr(args, "points", False), getattr(args, "model", None)
     level = getattr(args, "level", "contact")
+    tool = _format(args)
+    if tool != "scores":
+        if Path(args.out).suffix.lower() != ".csv":
+            raise UsageError(f"--format {tool} writes a CSV file to import: --out must end in .csv, got {args.out}")
+        for option, used in (("--level account", level == "account"), ("--engine spark", getattr(args, "engine", "local") == "spark"),
+                             ("--table", bool(getattr(args, "table", None)))):
+            if used:
+                raise UsageError(f"--format {tool} writes one row per lead from a CRM export: drop {option}")
     if points and model:
         raise UsageError("give --model URI or --points, not both")
     if not points and not model:
         raise UsageError("give --model URI (a registered model), or --points to rank the leads by the hand-tuned points table")
-    if getattr(args, "config", None) and not points:
+    if getattr(args, "config", None) and not points and not _only_scoring_sections(args.config):
         raise UsageError("--config only applies with --points (a model carries its own label definition)")
     for option, used in (("--points", points), ("--level account", level == "account")):
         if not used:
@@ -260,7 +315,7 @@ def _score_points(args: argparse.Namespace, out: Path, as_of: datetime | None) -
     export = _read_scoring_export(args, as_of)
     run = score_by_points(export, config.points, config.label, as_of=as_of, grades=config.grades)
     write_table(run.rejects, rejects_path(out))
-    write_table(run.scores, out)
+    _write_scores(args, run.scores, out, run.as_of)
     mix = ", ".join(f"{g}={n:,}" for g, n in run.scores["grade"].value_counts().sort("grade").iter_rows())
     print(
         f"ranked {run.scored:,} of {run.open_leads:,} open leads by the hand-tuned points table, no model "
@@ -290,9 +345,31 @@ def cmd_explain(args: argparse.Namespace) -> int:
     point_at(resolve_tracking_uri(args.tracking_uri))
     loaded = load_model(args.model)
     print_contact(explain_contact(export, loaded.model, args.contact, as_of=as_of, model_version=loaded.version))
+    _print_score_history(args, loaded, str(args.contact).strip())
     if args.png:
         print_drivers(loaded, args.png)
     return EXIT_OK
+
+
+def _print_score_history(args: argparse.Namespace, loaded, contact_id: str) -> None:  # type: ignore[no-untyped-def]
+    """The lead's scores over the score history (when there is one), oldest first, with the trend at each."""
+    from propensity._history import contact_scores, model_name_of
+    from propensity._terminal import print_table
+
+    history = _history_path(args)
+    if not history.is_file():
+        print(f"score history: none yet at {history}")
+        return
+    rows = contact_scores(history, contact_id, model_name_of(loaded.uri))
+    if rows.is_empty():
+        print(f"score history: contact {contact_id} was never scored in {history}")
+        return
+    table, last = [], None
+    for r in rows.iter_rows(named=True):
+        change = "" if last is None else f"{100 * (r['score'] - last):+.1f}"
+        table.append([f"{r['as_of']:%Y-%m-%d %H:%M}", r["model_version"], f"{100 * r['score']:.1f}%", r["grade"], change])
+        last = r["score"]
+    print_table(["as of", "version", "score", "grade", "change (points)"], table, title=f"score history ({history})", numeric=(2, 4))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -339,7 +416,7 @@ def _monitor_scoring(args: argparse.Namespace, export, loaded, run, out: Path, d
     else:
         label = loaded.model.metadata["label"]
         history = _history_path(args)
-        n = record_scores(history, run.scores, as_of=run.as_of, model_name=model_name_of(loaded.uri), model_version=loaded.version,
+        n = record_scores(history, run.for_history(), as_of=run.as_of, model_name=model_name_of(loaded.uri), model_version=loaded.version,
                           model_uri=loaded.uri, positive_outcomes=label["positive_outcomes"], horizon_days=label["horizon_days"])
     report = drift.report(run.as_of) if drift is not None else check_drift(export, loaded.model, run.scores, run.as_of)
     if report is None:
@@ -551,6 +628,7 @@ def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None)
         print(_read_summary(prepared.export))
         point_at(resolve_tracking_uri(args.tracking_uri))
         loaded = _history_model(load_model(args.model))
+        previous, trend = _previous(args, loaded, prepared.resolved_as_of())
         drift = DriftSample(loaded.model)
         label = loaded.model.metadata["label"]
         history = _history_path(args)
@@ -564,7 +642,7 @@ def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None)
                 drift.add(scores, export, when)
                 recorded.add(scores)
 
-            run = prepared.score(loaded.model, out, model_version=loaded.version, on_chunk=on_chunk)
+            run = prepared.score(loaded.model, out, model_version=loaded.version, on_chunk=on_chunk, previous=previous, trend=trend)
     mix = ", ".join(f"{g}={n:,}" for g, n in (run.grade_counts or {}).items())
     print(
         f"scored {run.scored:,} of {run.open_leads:,} open leads ({run.rejected:,} rejected -> {rejects_path(out)}) "
@@ -640,7 +718,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--points", action="store_true",
         help="no model: rank the open leads by the hand-tuned points table ([points] of the training config), labelled model_version 'points'",
     )
-    s.add_argument("--config", help="with --points: training config TOML whose [label] and [points] are used (see training/default.toml)")
+    s.add_argument("--config", help="with --points: training config TOML whose [label] and [points] are used; with --format: its [writeback] (see training/default.toml)")
     s.add_argument(
         "--level", choices=("contact", "account"), default="contact",
         help="contact: one row per open lead (default); account: one row per account, ranked by the chance that at least one of its leads converts",
@@ -650,6 +728,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--chunk-size", type=int, default=100_000, help="contacts per scoring chunk (bounds memory; default 100000)")
     s.add_argument("--engine", choices=("local", "spark"), default="local", help="local (default) or spark (pip install propensity[spark])")
     s.add_argument("--history", help="score history file (default: score_history.db beside the MLflow SQLite store)")
+    s.add_argument(
+        "--format", choices=("scores", "salesforce", "hubspot", "dynamics"), default="scores",
+        help="scores: the scores file (default); salesforce, hubspot, dynamics: --out is a CSV that tool imports (external id, "
+        "score, grade, trend, top reasons within its limits; column names from [writeback] of --config); read in memory",
+    )
     tracking(s)
     s.set_defaults(func=cmd_score)
 
@@ -659,6 +742,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--contact", help="explain this contact_id: score, grade, contributions by business field, recent history")
     e.add_argument("--as-of", help="with --contact: explain as of this date or timestamp (default: the latest event)")
     e.add_argument("--png", help="also write the drivers chart to this PNG file")
+    e.add_argument("--history", help="with --contact: score history file whose scores of the lead are shown (default: score_history.db beside the MLflow SQLite store)")
     tracking(e)
     e.set_defaults(func=cmd_explain)
 

@@ -216,3 +216,21 @@ def test_history_file_is_plain_sqlite(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         cols = [r[1] for r in conn.execute("PRAGMA table_info(scores)")]
     assert cols == ["contact_id", "account_id", "as_of", "model_name", "model_version", "score", "grade", "percentile", "reasons"]
+
+
+def test_previous_scores_are_each_leads_latest_scoring_strictly_before_the_as_of(tmp_path: Path) -> None:
+    from propensity._history import contact_scores, previous_scores
+
+    db = tmp_path / "h.db"
+    assert previous_scores(db, "lead-propensity", T2).is_empty()  # no history yet: every lead is new
+    # C1: scored at T1 and T2.  C2: only at T1.  C3: only at T3 (after the as-of asked for).
+    _record(db, T1, [("C1", 0.10, "B", 80, ""), ("C2", 0.02, "D", 10, "")])
+    _record(db, T2, [("C1", 0.20, "A", 95, "")])
+    _record(db, T3, [("C3", 0.05, "C", 50, "")])
+    prev = previous_scores(db, "lead-propensity", T3).sort("contact_id")
+    assert prev.select("contact_id", "previous_score", "previous_grade").rows() == [("C1", 0.20, "A"), ("C2", 0.02, "D")]
+    assert prev["previous_contributions"].to_list() == [None, None]  # recorded without contributions
+    assert previous_scores(db, "lead-propensity", T2).select("contact_id", "previous_score").rows() == [("C1", 0.10), ("C2", 0.02)]
+    assert previous_scores(db, "other-model", T3).is_empty()
+    history = contact_scores(db, "C1")
+    assert history.select("as_of", "score", "grade").rows() == [(T1, 0.10, "B"), (T2, 0.20, "A")]

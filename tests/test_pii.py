@@ -74,20 +74,32 @@ def canary_store(tmp_path_factory: pytest.TempPathFactory) -> CanaryStore:
     return CanaryStore(crm, home, f"sqlite:///{home / 'mlflow.db'}", logs, canary_id)
 
 
+CANARY_WEBSITE = "https://www.pii-canary.example/"  # the canary's account, found only through the canary's email domain
+
+
 def _plant_canary(crm: Path) -> str:
-    """Give an early contact with no outcome (so an open lead when scored) the canary's PII, and
-    every contact a `region` attribute (a feature the bad-input tests remove again)."""
+    """Give an early contact with an account and no outcome (so an open lead when scored) the canary's
+    PII, blank its account_id and give its account the canary's domain as `website` (so only its email
+    domain can match it back), and every contact a `region` attribute (a feature the bad-input tests
+    remove again)."""
     contacts = pl.read_csv(crm / "contacts.csv", infer_schema=False)
     outcomes = pl.read_csv(crm / "outcomes.csv", infer_schema=False)
-    candidates = contacts.filter(~pl.col("contact_id").is_in(outcomes["contact_id"].implode()) & (pl.col("created_at") < "2025"))
-    canary_id = candidates["contact_id"][0]
+    candidates = contacts.filter(
+        ~pl.col("contact_id").is_in(outcomes["contact_id"].implode()) & (pl.col("created_at") < "2025") & pl.col("account_id").is_not_null()
+    )
+    canary_id, account_id = candidates["contact_id"][0], candidates["account_id"][0]
     is_canary = pl.col("contact_id") == canary_id
     regions = ["EMEA", "NA", "APAC", "LATAM"]
     contacts = contacts.with_columns(
         *[pl.when(is_canary).then(pl.lit(value)).otherwise(pl.col(column)).alias(column) for column, value in CANARY.items()],
+        pl.when(is_canary).then(None).otherwise(pl.col("account_id")).alias("account_id"),
         pl.Series("region", [regions[i % 4] for i in range(contacts.height)]),
     )
     contacts.write_csv(crm / "contacts.csv")
+    accounts = pl.read_csv(crm / "accounts.csv", infer_schema=False)
+    accounts.with_columns(pl.when(pl.col("account_id") == account_id).then(pl.lit(CANARY_WEBSITE)).otherwise(None).alias("website")).write_csv(
+        crm / "accounts.csv"
+    )
     return canary_id
 
 
@@ -139,3 +151,22 @@ def test_no_canary_in_score_files_reports_or_logs(canary) -> None:  # type: igno
 def test_pii_columns_are_named_as_dropped_but_their_values_never_shown(canary) -> None:  # type: ignore[no-untyped-def]
     out = (canary["out"] / "score.out").read_text()
     assert "personal-data columns dropped on read: contacts.email, contacts.first_name, contacts.last_name, contacts.phone" in out
+
+
+def test_the_canary_is_matched_by_its_email_domain_and_its_local_part_is_nowhere(canary) -> None:  # type: ignore[no-untyped-def]
+    from propensity._sources import read_export
+
+    export = read_export(canary["crm"], created_at_required=False)
+    accounts = pl.read_csv(canary["crm"] / "accounts.csv", infer_schema=False)
+    account_id = accounts.filter(pl.col("website") == CANARY_WEBSITE)["account_id"].item()
+    row = export.matching.filter(pl.col("contact_id") == canary["canary_id"])
+    assert row.select("email_domain", "account_match").row(0) == ("pii-canary.example", "domain")
+    assert export.contacts.filter(pl.col("contact_id") == canary["canary_id"])["account_id"].item() == account_id
+    # the domain column holds domains only (no @), and no value anywhere read holds the local part
+    assert not export.matching["email_domain"].str.contains("@", literal=True).any()
+    for frame in (export.contacts, export.accounts, export.events, export.matching):
+        for column in frame.columns:
+            if frame[column].dtype == pl.String:
+                assert not frame[column].str.contains("zq.canary", literal=True).any(), column
+    scores = pl.read_csv(canary["out"] / "scores.csv", infer_schema=False)
+    assert scores.filter(pl.col("contact_id") == canary["canary_id"]).select("account_id", "account_match").row(0) == (account_id, "domain")

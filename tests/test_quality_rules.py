@@ -118,7 +118,9 @@ def test_points_fallback_labels_itself_and_gives_the_hand_tuned_points_of_the_ti
     assert tuple(scores.columns) == SCORE_COLUMNS
     # C1: 2 pricing views (2 x 15) + an open (1) + VP (15) + 1,200 employees (10); the visit after the as-of does not count.
     # C2: an open (1) + a demo request (25) + director (10) + 10.  C3: a student without events or account.
-    assert scores.rows() == [
+    # Points are not compared with a previous scoring (no trend); account_match says where account_id came from.
+    assert scores.select("trend", "moved_by", "account_match").rows() == [(None, None, "crm"), (None, None, "crm"), (None, None, "none")]
+    assert scores.select(SCORE_COLUMNS[:8]).rows() == [
         ("C1", "A1", None, 56, "C", 100, "+ 30 points: 2 pricing-page views; + 15 points: VP title; + 10 points: 1,000+ employees at the account", "points"),
         ("C2", "A1", None, 46, "D", 66, "+ 25 points: 1 demo request; + 10 points: director title; + 10 points: 1,000+ employees at the account", "points"),
         ("C3", None, None, 1, "D", 33, "no points: no scored activity, title or company-size bonus", "points"),

@@ -1,0 +1,111 @@
+"""Write-back files: each CRM's import layout read back against the tool's documented format
+(column names, types, value ranges, text lengths)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from propensity._config import WritebackConfig, load_config
+from propensity._errors import UsageError
+from propensity._writeback import fit_text, writeback_frame
+
+LONG = "; ".join(f"+ {i} pricing-page views in the last 7 days, and a long tail of words to fill the field" for i in range(200))
+
+
+def _scores() -> pl.DataFrame:
+    # L1: A, up, short reasons.  L2: D, down, 200 long reasons (longer than every tool's limit).
+    # L3: C, no trend (a points run or an older scores file): "new".  L4: B, steady.
+    return pl.DataFrame(
+        {
+            "contact_id": ["L1", "L2", "L3", "L4"],
+            "account_id": ["A1", None, "A2", "A2"],
+            "score": [0.42, 0.004, 0.03, 0.09],
+            "score_100": pl.Series([43, 1, 3, 9], dtype=pl.Int16),
+            "grade": ["A", "D", "C", "B"],
+            "percentile": pl.Series([99, 5, 40, 80], dtype=pl.Int16),
+            "reasons": ["+ VP; + demo request 2 days ago", LONG, None, "+ 3 web visits in the last 7 days"],
+            "model_version": ["1"] * 4,
+            "trend": ["up", "down", None, "steady"],
+        }
+    )
+
+
+def _read_back(frame: pl.DataFrame, tmp_path: Path) -> list[dict[str, str]]:
+    out = tmp_path / "wb.csv"
+    frame.write_csv(out)
+    with out.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_salesforce_file_has_the_upsert_columns_picklist_values_and_text_within_255(tmp_path: Path) -> None:
+    rows = _read_back(writeback_frame(_scores(), "salesforce"), tmp_path)
+    assert list(rows[0]) == ["Id", "Propensity_Score__c", "Propensity_Grade__c", "Propensity_Trend__c", "Propensity_Reasons__c"]
+    assert [r["Id"] for r in rows] == ["L1", "L2", "L3", "L4"]
+    assert [r["Propensity_Trend__c"] for r in rows] == ["Up", "Down", "New", "Steady"]
+    assert {r["Propensity_Grade__c"] for r in rows} <= {"A", "B", "C", "D"}
+    assert [int(r["Propensity_Score__c"]) for r in rows] == [43, 1, 3, 9]
+    assert all(len(r["Propensity_Reasons__c"]) <= 255 for r in rows)
+    assert rows[0]["Propensity_Reasons__c"] == "+ VP; + demo request 2 days ago"
+    # cut at a whole reason: what is kept is the first reasons, each complete
+    kept = rows[1]["Propensity_Reasons__c"].split("; ")
+    assert kept == LONG.split("; ")[: len(kept)] and len(kept) == 2
+    assert rows[2]["Propensity_Reasons__c"] == ""
+
+
+def test_hubspot_file_is_keyed_by_record_id_never_an_email(tmp_path: Path) -> None:
+    rows = _read_back(writeback_frame(_scores(), "hubspot"), tmp_path)
+    assert list(rows[0]) == ["Record ID", "propensity_score", "propensity_grade", "propensity_trend", "propensity_reasons"]
+    assert not any("mail" in c.lower() for c in rows[0])
+    assert [r["propensity_trend"] for r in rows] == ["up", "down", "new", "steady"]
+    assert all(1 <= int(r["propensity_score"]) <= 100 for r in rows)
+    assert all(len(r["propensity_reasons"]) <= 65_536 for r in rows)
+    assert rows[1]["propensity_reasons"] == LONG  # 200 reasons fit HubSpot's limit whole
+
+
+def test_dynamics_file_holds_msdyn_predictivescore_columns_with_choice_codes(tmp_path: Path) -> None:
+    frame = writeback_frame(_scores(), "dynamics", as_of=datetime(2026, 3, 1, 12))
+    assert frame.schema["msdyn_score"] == pl.Int64 and frame.schema["msdyn_grade"] == pl.Int64 and frame.schema["msdyn_scoretrend"] == pl.Int64
+    rows = _read_back(frame, tmp_path)
+    assert list(rows[0]) == ["msdyn_entityid", "msdyn_entitytype", "msdyn_score", "msdyn_grade", "msdyn_scoretrend",
+                             "msdyn_scorereasons", "msdyn_scoredon", "msdyn_name"]
+    assert [int(r["msdyn_grade"]) for r in rows] == [0, 3, 2, 1]  # Grade A=0 ... Grade D=3
+    assert [int(r["msdyn_scoretrend"]) for r in rows] == [0, 2, 3, 1]  # improving, declining, not enough info, steady
+    assert all(0 <= int(r["msdyn_score"]) <= 100 for r in rows)
+    assert all(len(r["msdyn_scorereasons"]) <= 10_000 and len(r["msdyn_name"]) <= 128 and len(r["msdyn_entityid"]) <= 256 for r in rows)
+    assert {r["msdyn_entitytype"] for r in rows} == {"lead"}
+    assert {date.fromisoformat(r["msdyn_scoredon"]) for r in rows} == {date(2026, 3, 1)}
+
+
+def test_column_names_come_from_the_writeback_section(tmp_path: Path) -> None:
+    cfg = tmp_path / "wb.toml"
+    cfg.write_text('[writeback.salesforce]\nexternal_id = "Lead_Key__c"\ngrade = "Lead_Grade__c"\n', encoding="utf-8")
+    frame = writeback_frame(_scores(), "salesforce", load_config(cfg).writeback)
+    assert frame.columns == ["Lead_Key__c", "Propensity_Score__c", "Lead_Grade__c", "Propensity_Trend__c", "Propensity_Reasons__c"]
+    with pytest.raises(UsageError, match=r"two columns have the same name"):
+        writeback_frame(_scores(), "hubspot", WritebackConfig(hubspot={"score": "x", "grade": "x"}))
+    cfg.write_text('[writeback.dynamics]\nlead_score = "x"\n', encoding="utf-8")
+    with pytest.raises(UsageError, match=r"\[writeback.dynamics\]: unknown column 'lead_score'"):
+        load_config(cfg)
+
+
+def test_one_reason_longer_than_the_limit_is_cut_to_the_limit() -> None:
+    assert fit_text("x" * 300, 255) == "x" * 252 + "..."
+    assert len(fit_text("a; " + "y" * 300, 255)) == 1
+
+
+def test_cli_writes_a_write_back_file_and_refuses_a_parquet_one(small_crm: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from propensity.cli import main
+
+    out = tmp_path / "sf.csv"
+    assert main(["-q", "score", str(small_crm), "--points", "--format", "salesforce", "--out", str(out)]) == 0
+    frame = pl.read_csv(out, infer_schema=False)
+    assert frame.columns == ["Id", "Propensity_Score__c", "Propensity_Grade__c", "Propensity_Trend__c", "Propensity_Reasons__c"]
+    assert frame.height > 0 and set(frame["Propensity_Grade__c"]) <= {"A", "B", "C", "D"}
+    assert (frame["Propensity_Reasons__c"].fill_null("").str.len_chars() <= 255).all()
+    assert main(["score", str(small_crm), "--points", "--format", "hubspot", "--out", str(tmp_path / "h.parquet")]) == 2
+    assert "--format hubspot writes a CSV file to import: --out must end in .csv" in capsys.readouterr().err
