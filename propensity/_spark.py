@@ -194,13 +194,14 @@ def spark_features(
 def spark_training_set(folder: str | Path, export: CrmExport, config: Config, *, spark: SparkSession | None = None) -> TrainingSet:
     """`build_training_set` with the features built on Spark: the same rows, labels and features."""
     from propensity._features import FeatureBuilder
-    from propensity._training_set import TrainingSet, default_plan, labelled_pairs
+    from propensity._training_set import TrainingSet, default_plan, sampled_pairs
 
     spark = spark or spark_session()
     plan = default_plan(export, config)
     builder = FeatureBuilder(config.features).fit(export, plan.cutoffs[-1])
     feats = spark_features(spark, folder, builder.spec_, list(plan.all), config.label)
-    return TrainingSet.stack(labelled_pairs(export, config, plan), feats, builder, plan)
+    labelled, sampling = sampled_pairs(export, config, plan)
+    return TrainingSet.stack(labelled, feats, builder, plan, sampling)
 
 
 # ------------------------------------------------------------------ scoring

@@ -17,7 +17,7 @@ from propensity._sampling import Sampling, mark_kept
 
 log = logging.getLogger("propensity")
 
-__all__ = ["TrainingSet", "build_training_set", "history_start", "default_plan", "labelled_pairs"]
+__all__ = ["TrainingSet", "build_training_set", "history_start", "default_plan", "labelled_pairs", "sampled_pairs"]
 
 
 def history_start(export: CrmExport) -> datetime:
@@ -86,18 +86,23 @@ def labelled_pairs(export: CrmExport, config: Config, plan: SplitPlan) -> pl.Dat
     return label_pairs(pairs, export.outcomes, config.label).with_columns(fold.alias("fold"))
 
 
-def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> TrainingSet:
-    """Features at every planned cutoff for the contacts open then, with labels from the horizon after."""
-    plan = plan or default_plan(export, config)
-    builder = FeatureBuilder(config.features).fit(export, plan.cutoffs[-1])
+def sampled_pairs(export: CrmExport, config: Config, plan: SplitPlan) -> tuple[pl.DataFrame, Sampling]:
+    """`labelled_pairs` with `keep` (negative downsampling), reduced to the rows that are fitted on or
+    judged (the only ones whose features are built), in (cutoff, contact) order."""
     labelled, sampling = mark_kept(labelled_pairs(export, config, plan), config.sampling, config.model.seed)
     if sampling.rate < 1.0:
         log.info(
             "sampling: every positive and %.1f%% of the %s negative leads are fitted on (%s kept); every lead of the "
             "judged cutoffs is judged and calibrated on", 100 * sampling.rate, f"{sampling.negatives:,}", f"{sampling.kept_negatives:,}",
         )
-    # features only for rows that are fitted on or judged
-    labelled = labelled.filter(pl.col("keep") | (pl.col("fold") >= 0)).sort("cutoff", "contact_id")
+    return labelled.filter(pl.col("keep") | (pl.col("fold") >= 0)).sort("cutoff", "contact_id"), sampling
+
+
+def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> TrainingSet:
+    """Features at every planned cutoff for the contacts open then, with labels from the horizon after."""
+    plan = plan or default_plan(export, config)
+    builder = FeatureBuilder(config.features).fit(export, plan.cutoffs[-1])
+    labelled, sampling = sampled_pairs(export, config, plan)
     feats = _features(builder, export, labelled.select("contact_id", "cutoff"))
     return TrainingSet.stack(labelled, feats, builder, plan, sampling)
 
