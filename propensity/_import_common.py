@@ -22,6 +22,7 @@ from propensity._spelling import spelling_key
 from propensity._timestamps import parse_utc
 
 __all__ = [
+    "deal_outcomes",
     "ImportResult",
     "ObjectFile",
     "as_flag",
@@ -127,6 +128,16 @@ def stage_groups(
         example = values.filter(unknown)[0]
         raise DataError(file, field_name, f"unknown stage (name it in {setting})", example=example)
     return keys.replace_strict(list(owner), list(owner.values()), return_dtype=pl.String)
+
+
+def deal_outcomes(linked: pl.DataFrame) -> pl.DataFrame:
+    """Outcomes of deals linked to contacts (contact_id, created, closed, group): an `opportunity` when
+    the deal was created, and `closed_won` when a won deal closed."""
+    opened = linked.select("contact_id", pl.col("created").alias("occurred_at"), pl.lit("opportunity").alias("outcome"))
+    won = linked.filter((pl.col("group") == "closed_won") & pl.col("closed").is_not_null()).select(
+        "contact_id", pl.col("closed").alias("occurred_at"), pl.lit("closed_won").alias("outcome")
+    )
+    return pl.concat([opened, won])
 
 
 def map_values(values: pl.Series, mapping: Mapping[str, str]) -> pl.Series:

@@ -26,6 +26,7 @@ from propensity._errors import UsageError
 from propensity._import_common import (
     ImportResult,
     ObjectFile,
+    deal_outcomes,
     first_match,
     map_values,
     read_object,
@@ -168,8 +169,4 @@ def _deals(deals: pl.DataFrame, config: HubspotConfig, result: ImportResult) -> 
     unlinked = typed.height - linked["id"].n_unique()
     if unlinked:
         result.notes.append(f"{unlinked:,} deals associated with no contact")
-    opened = linked.select("contact_id", pl.col("created").alias("occurred_at"), pl.lit("opportunity").alias("outcome"))
-    won = linked.filter((pl.col("group") == "closed_won") & pl.col("closed").is_not_null()).select(
-        "contact_id", pl.col("closed").alias("occurred_at"), pl.lit("closed_won").alias("outcome")
-    )
-    return pl.concat([opened, won])
+    return deal_outcomes(linked)

@@ -25,6 +25,7 @@ from propensity._errors import UsageError
 from propensity._import_common import (
     ImportResult,
     ObjectFile,
+    deal_outcomes,
     as_flag,
     first_match,
     map_values,
@@ -252,11 +253,7 @@ def _opportunities(
     unlinked = opps.filter(pl.col("group") != "ignored").height - linked["opportunity"].n_unique()
     if unlinked:
         result.notes.append(f"{unlinked:,} opportunities with no contact role and no converted lead")
-    opened = linked.select("contact_id", pl.col("created").alias("occurred_at"), pl.lit("opportunity").alias("outcome"))
-    won = linked.filter((pl.col("group") == "closed_won") & pl.col("closed").is_not_null()).select(
-        "contact_id", pl.col("closed").alias("occurred_at"), pl.lit("closed_won").alias("outcome")
-    )
-    return pl.concat([opened, won])
+    return deal_outcomes(linked)
 
 
 def _dated_outcomes(frame: pl.DataFrame, file: str, who: pl.DataFrame, config: SalesforceConfig) -> pl.DataFrame:
