@@ -30,7 +30,7 @@ def run_demo(workdir: Path, *, n_contacts: int = 20_000, seed: int = 0) -> dict[
     summary = generate_crm(data_dir, n_contacts=n_contacts, seed=seed, overwrite=True)
     print(f"    {summary.n_events:,} events, {summary.n_outcomes:,} outcomes -> {data_dir}")
 
-    print("2/4 training (time-forward split, LightGBM, calibrated on held-out time) ...")
+    print("2/4 training (rolling-origin backtest, LightGBM refitted on every matured cutoff, calibrated out of time) ...")
     export = read_export(data_dir, require_outcomes=True)
     uri = resolve_tracking_uri(None, home=workdir / "models")
     result = train(export, config, tracking_uri=uri, model_name=config.model_name)
