@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["capture_at", "ece", "ranking_metrics", "probability_metrics", "calibration_by_cutoff"]
+__all__ = ["capture_at", "ece", "ranking_metrics", "probability_metrics", "backtest_metrics", "calibration_by_cutoff"]
 
 
 def capture_at(y: np.ndarray, score: np.ndarray, share: float) -> float:
@@ -69,6 +69,14 @@ def probability_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
         observed_rate=float(np.mean(y)),
     )
     return out
+
+
+def backtest_metrics(y: np.ndarray, p: np.ndarray, fold: np.ndarray) -> dict[str, float]:
+    """A backtest's figures: ranking over every fold; log loss, Brier, ECE and mean score over the folds
+    calibrated on earlier folds only (fold > 0), or over every row when there is one fold."""
+    y, p, fold = np.asarray(y), np.asarray(p, dtype=np.float64), np.asarray(fold)
+    forward = fold > 0 if (fold > 0).any() else np.ones(len(y), dtype=bool)
+    return {**probability_metrics(y[forward], p[forward]), **ranking_metrics(y, p), "capture_30": capture_at(y, p, 0.30)}
 
 
 def calibration_by_cutoff(cutoffs: np.ndarray, y: np.ndarray, p: np.ndarray) -> list[dict[str, object]]:

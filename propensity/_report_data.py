@@ -526,7 +526,7 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
     from mlflow.exceptions import MlflowException
 
     from propensity._errors import UsageError
-    from propensity._metrics import probability_metrics, ranking_metrics, capture_at
+    from propensity._metrics import backtest_metrics, capture_at, ranking_metrics
     from propensity._tracking import is_not_found, load_model, parse_model_uri
 
     scored = read_scores(scores) if scores is not None else None
@@ -552,11 +552,10 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
     p = validation["score"].to_numpy()
     pts = validation["points"].to_numpy()
     # probability figures on the folds calibrated on earlier folds only, as training computes them
-    fwd = validation["fold"].to_numpy() > 0 if "fold" in validation.columns and validation["fold"].max() > 0 else np.ones(len(y), bool)
-    recomputed = {f"valid_{k}": v for k, v in probability_metrics(y[fwd], p[fwd]).items()}
-    recomputed.update({f"valid_{k}": v for k, v in ranking_metrics(y, p).items()})
+    # the figures training logged, from the same rows by the same rule (runs before the backtest: one fold)
+    fold = validation["fold"].to_numpy() if "fold" in validation.columns else np.zeros(len(y), dtype=np.int8)
+    recomputed = {f"valid_{k}": v for k, v in backtest_metrics(y, p, fold).items()}
     recomputed.update({f"points_valid_{k}": v for k, v in ranking_metrics(y, pts).items()})
-    recomputed["valid_capture_30"] = capture_at(y, p, 0.30)
     recomputed["points_valid_capture_30"] = capture_at(y, pts, 0.30)
     counts = meta.get("counts", {})
     card = {

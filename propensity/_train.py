@@ -23,7 +23,7 @@ from propensity._export import CrmExport
 from propensity._gate import backtest_figures, guard_checks, judge
 from propensity._grades import GradeScale
 from propensity._labels import SplitPlan
-from propensity._metrics import capture_at, probability_metrics, ranking_metrics
+from propensity._metrics import backtest_metrics, capture_at, ranking_metrics
 from propensity._model import PropensityModel, to_model_frame
 from propensity._points import points_scores
 from propensity._reasons import drivers
@@ -110,12 +110,7 @@ def evaluate(bt: Backtest, ts: TrainingSet, export: CrmExport, config: Config) -
     part = ts.frame[bt.rows]
     p, y = bt.score, bt.y
     pts = points_scores(export, part.select("contact_id", "cutoff"), config.points)["points"].to_numpy()
-    prob_rows = bt.forward if bt.forward.any() else np.ones_like(bt.forward)
-    model_metrics = {
-        **probability_metrics(y[prob_rows], p[prob_rows]),
-        **ranking_metrics(y, p),
-        "capture_30": capture_at(y, p, 0.30),
-    }
+    model_metrics = backtest_metrics(y, p, bt.fold)
     folds = []
     for k, fold in enumerate(ts.plan.folds):
         m = bt.fold == k
@@ -174,10 +169,10 @@ def train(
     guard = guard_training_set(built, config)
     ts = guard.training_set
     judged = ts.judged()
-    fitted = ts.frame.filter(pl.Series(ts.kept()))
+    kept, labels = ts.kept(), ts.frame["label"].to_numpy()
     counts = {
-        "train_rows": fitted.height,  # the rows the served model is fitted on (after any downsampling)
-        "train_positives": int(fitted["label"].sum()),
+        "train_rows": int(kept.sum()),  # the rows the served model is fitted on (after any downsampling)
+        "train_positives": int(labels[kept].sum()),
         "valid_rows": judged.height,
         "valid_positives": int(judged["label"].sum()),
     }
