@@ -63,20 +63,25 @@ def test_backtest_figures_are_out_of_time_and_pool_every_fold(trained: Any) -> N
     assert abs(trained.metrics["valid_newest_mean_score"] / trained.metrics["valid_newest_observed_rate"] - 1) < 0.5
 
 
-@pytest.mark.slow
-def test_a_twelve_month_export_trains_scores_and_is_promoted_by_retrain(twelve_months: Path, tmp_path: Path) -> None:
-    fast = tmp_path / "fast.toml"
+def _retrain_and_score(crm: Path, home: Path, *score_args: str) -> tuple[Any, Any, pl.DataFrame]:
+    """`propensity retrain` into a fresh store (promoted: exit 0), then score with the champion: its
+    version, its run and the scores."""
+    fast = home / "fast.toml"
     fast.write_text(FAST, encoding="utf-8")
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    assert main(["-q", "retrain", str(twelve_months), "--config", str(fast), "--tracking-uri", uri]) == 0
+    uri = f"sqlite:///{home / 'mlflow.db'}"
+    assert main(["-q", "retrain", str(crm), "--config", str(fast), "--tracking-uri", uri]) == 0
     client = mlflow.MlflowClient(uri, uri)
     champion = client.get_model_version_by_alias(NAME, "champion")
+    out = home / "scores.csv"
+    assert main(["-q", "score", str(crm), "--model", f"models:/{NAME}@champion", "--out", str(out), "--tracking-uri", uri, *score_args]) == 0
+    return champion, client.get_run(champion.run_id), pl.read_csv(out)
+
+
+@pytest.mark.slow
+def test_a_twelve_month_export_trains_scores_and_is_promoted_by_retrain(twelve_months: Path, tmp_path: Path) -> None:
+    champion, run, scores = _retrain_and_score(twelve_months, tmp_path)
     assert champion.tags["propensity.gate.decision"] == "promoted"
-    run = client.get_run(champion.run_id)
     assert run.data.tags["propensity.fitted_cutoffs"] == "2025-04 .. 2025-10 (7 matured monthly cutoffs)"
-    out = tmp_path / "scores.csv"
-    assert main(["-q", "score", str(twelve_months), "--model", f"models:/{NAME}@champion", "--out", str(out), "--tracking-uri", uri]) == 0
-    scores = pl.read_csv(out)
     assert scores.height > 1000 and scores["score"].is_between(0, 1).all()
 
 
@@ -89,14 +94,6 @@ def test_an_export_with_no_events_at_all_trains_scores_and_is_promoted_by_retrai
     for table in ("contacts", "accounts", "outcomes"):
         shutil.copy(twelve_months / f"{table}.parquet", crm)
     pl.read_parquet(twelve_months / "events.parquet").head(0).write_parquet(crm / "events.parquet")
-    fast = tmp_path / "fast.toml"
-    fast.write_text(FAST, encoding="utf-8")
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    assert main(["-q", "retrain", str(crm), "--config", str(fast), "--tracking-uri", uri]) == 0
-    client = mlflow.MlflowClient(uri, uri)
-    champion = client.get_model_version_by_alias(NAME, "champion")
-    run = client.get_run(champion.run_id)
+    _, run, scores = _retrain_and_score(crm, tmp_path, "--as-of", "2025-12-31")
     assert run.data.metrics["valid_roc_auc"] > run.data.metrics["points_valid_roc_auc"] + 0.02
-    out = tmp_path / "scores.csv"
-    assert main(["-q", "score", str(crm), "--model", f"models:/{NAME}@champion", "--out", str(out), "--tracking-uri", uri, "--as-of", "2025-12-31"]) == 0
-    assert pl.read_csv(out).height > 1000
+    assert scores.height > 1000
