@@ -65,11 +65,11 @@ def run(scenario: Any, seed: int, data_root: Path) -> dict[str, Any]:
     from benchmarks.baseline import baseline_scores
     from benchmarks.scenarios import build
     from propensity._errors import PropensityError
-    from propensity._oracle import compare_scores
-    from propensity._points import points_scores
-    from propensity._scoring import score_leads
-    from propensity._sources import read_export
-    from propensity._train import train
+    from propensity.io._sources import read_export
+    from propensity.scoring._batch import score_leads
+    from propensity.scoring._points import points_scores
+    from propensity.synthetic._oracle import compare_scores
+    from propensity.training._train import train
 
     t0 = time.perf_counter()
     built = build(scenario, seed, data_root / f"{scenario.name}-s{seed}")

@@ -47,7 +47,7 @@ def log(msg: str) -> None:
 # ------------------------------------------------------------------ data
 def build_export(name: str, n_contacts: int, months: int, seed0: int) -> Path:
     """An export of `n_contacts` in shards of `generate_crm`, ids prefixed by shard: cached."""
-    from propensity._generate import generate_crm
+    from propensity.synthetic._generate import generate_crm
 
     out = BENCH / name
     if (out / "contacts.parquet").exists():
@@ -120,10 +120,10 @@ def reference_query(events: pl.DataFrame, event_types: tuple[str, ...], windows:
 # Each measured step runs in its own process under /usr/bin/time -v, so its peak RSS is its own.
 def step_features(train_dir: str) -> dict[str, object]:
     from propensity._config import FeatureConfig, LabelConfig
-    from propensity._features import FeatureBuilder
-    from propensity._labels import open_leads
-    from propensity._sources import read_export
-    from propensity._titles import _parse_text
+    from propensity.features._builder import FeatureBuilder
+    from propensity.features._titles import _parse_text
+    from propensity.io._sources import read_export
+    from propensity.training._labels import open_leads
 
     export = read_export(train_dir, require_outcomes=True)
     cutoff = export.events["occurred_at"].max()
@@ -157,8 +157,8 @@ def _counts_and_recencies(spec):  # type: ignore[no-untyped-def]
 
 
 def step_training_set(train_dir: str) -> dict[str, object]:
-    from propensity._sources import read_export
-    from propensity._training_set import build_training_set
+    from propensity.io._sources import read_export
+    from propensity.training._training_set import build_training_set
 
     export = read_export(train_dir, require_outcomes=True)
     ts, ts_s = timed(build_training_set, export, BENCH_CONFIG())
@@ -166,8 +166,8 @@ def step_training_set(train_dir: str) -> dict[str, object]:
 
 
 def step_train(train_dir: str, uri: str) -> dict[str, object]:
-    from propensity._sources import read_export
-    from propensity._train import train
+    from propensity.io._sources import read_export
+    from propensity.training._train import train
 
     export = read_export(train_dir, require_outcomes=True)
     result, train_s = timed(train, export, BENCH_CONFIG(), tracking_uri=uri, model_name="bench-propensity")
@@ -175,12 +175,12 @@ def step_train(train_dir: str, uri: str) -> dict[str, object]:
 
 
 def step_fidelity(big_dir: str, uri: str, scores: str) -> dict[str, object]:
-    from propensity._features import FeatureBuilder
     from propensity._model import to_model_frame
-    from propensity._reasons import FieldIndex
-    from propensity._sources import read_export
-    from propensity._tracking import load_model, point_at
-    from propensity._treeshap import explainer_for
+    from propensity.features._builder import FeatureBuilder
+    from propensity.io._sources import read_export
+    from propensity.lifecycle._tracking import load_model, point_at
+    from propensity.scoring._reasons import FieldIndex
+    from propensity.scoring._treeshap import explainer_for
 
     point_at(uri)
     model = load_model("models:/bench-propensity@champion").model

@@ -67,11 +67,11 @@ def log(msg: str) -> None:
 def one_run(n_contacts: int, seed: int) -> dict[str, Any]:
     """Generate, train with the defaults, and judge the four scores on the validation leads."""
     from propensity._config import load_config
-    from propensity._generate import generate_crm
-    from propensity._oracle import compare_scores, join_oracle
-    from propensity._sources import read_export
-    from propensity._train import train
-    from propensity._training_set import build_training_set
+    from propensity.io._sources import read_export
+    from propensity.synthetic._generate import generate_crm
+    from propensity.synthetic._oracle import compare_scores, join_oracle
+    from propensity.training._train import train
+    from propensity.training._training_set import build_training_set
 
     data_dir = DATA / f"crm-{n_contacts}-s{seed}"
     t0 = time.perf_counter()
@@ -213,7 +213,7 @@ def log_mlflow(runs: list[dict[str, Any]], cut_runs: list[dict[str, Any]], table
     import mlflow
 
     from benchmarks import at_cut
-    from propensity._tracking import use_tracking
+    from propensity.lifecycle._tracking import use_tracking
 
     (BENCH / "quality-mlflow").mkdir(parents=True, exist_ok=True)
     exp_id = use_tracking(TRACKING, EXPERIMENT)

@@ -1,7 +1,7 @@
 """Exports as a user meets them, for `make bench-quality`: cut at an export date, with the truth
 of what happened after it kept aside.
 
-A scenario generates a world with `propensity._generate.generate_crm` that runs `horizon_days`
+A scenario generates a world with `propensity.synthetic._generate.generate_crm` that runs `horizon_days`
 past the export date (the cut), then writes the *cut export*: only what was known at the cut
 (contacts created at or before it, events and outcomes at or before it, accounts as they are). The
 *truth* is, for every contact open at the cut (created at or before it, no `opportunity` at or
@@ -167,7 +167,7 @@ def truth_after(
 def build(scenario: Scenario, seed: int, folder: Path) -> Built:
     """Generate the world of `scenario` under `folder`/full, write its cut (and thinned) export to
     `folder`/export, and return it with the truth and the oracle at the cut."""
-    from propensity._generate import generate_crm
+    from propensity.synthetic._generate import generate_crm
 
     full, export = folder / "full", folder / "export"
     generate_crm(

@@ -8,23 +8,23 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from propensity._version import __version__
 
 _EXPORTS = {
     "Config": "propensity._config",
     "load_config": "propensity._config",
-    "CrmExport": "propensity._export",
-    "read_export": "propensity._sources",
-    "generate_crm": "propensity._generate",
-    "FeatureBuilder": "propensity._features",
-    "FeatureSpec": "propensity._feature_spec",
-    "plan_split": "propensity._labels",
-    "open_leads": "propensity._labels",
-    "build_training_set": "propensity._training_set",
-    "train": "propensity._train",
+    "CrmExport": "propensity.io._export",
+    "read_export": "propensity.io._sources",
+    "generate_crm": "propensity.synthetic._generate",
+    "FeatureBuilder": "propensity.features._builder",
+    "FeatureSpec": "propensity.features._spec",
+    "plan_split": "propensity.training._labels",
+    "open_leads": "propensity.training._labels",
+    "build_training_set": "propensity.training._training_set",
+    "train": "propensity.training._train",
     "PropensityModel": "propensity._model",
-    "load_model": "propensity._tracking",
-    "score_leads": "propensity._scoring",
+    "load_model": "propensity.lifecycle._tracking",
+    "score_leads": "propensity.scoring._batch",
     "PropensityError": "propensity._errors",
     "DataError": "propensity._errors",
     "UsageError": "propensity._errors",
@@ -35,17 +35,17 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:  # pragma: no cover
     from propensity._config import Config, load_config
     from propensity._errors import DataError, PropensityError, UsageError
-    from propensity._export import CrmExport
-    from propensity._feature_spec import FeatureSpec
-    from propensity._features import FeatureBuilder
-    from propensity._generate import generate_crm
-    from propensity._labels import open_leads, plan_split
     from propensity._model import PropensityModel
-    from propensity._scoring import score_leads
-    from propensity._sources import read_export
-    from propensity._tracking import load_model
-    from propensity._train import train
-    from propensity._training_set import build_training_set
+    from propensity.features._builder import FeatureBuilder
+    from propensity.features._spec import FeatureSpec
+    from propensity.io._export import CrmExport
+    from propensity.io._sources import read_export
+    from propensity.lifecycle._tracking import load_model
+    from propensity.scoring._batch import score_leads
+    from propensity.synthetic._generate import generate_crm
+    from propensity.training._labels import open_leads, plan_split
+    from propensity.training._train import train
+    from propensity.training._training_set import build_training_set
 
 
 def __getattr__(name: str) -> Any:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import polars as pl
 
-from propensity._feature_spec import FeatureSpec
+from propensity.features._spec import FeatureSpec
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -75,6 +75,9 @@ def to_model_frame(spec: FeatureSpec, features: pl.DataFrame | pd.DataFrame) -> 
 
 @dataclass
 class PropensityModel:
+    """A model of an event export: features at a cutoff. `KIND` is recorded as the metadata's `mode`."""
+
+    KIND: ClassVar[str] = "history"
     booster: lgb.Booster
     spec: FeatureSpec
     calibration: PlattCalibration
@@ -85,10 +88,6 @@ class PropensityModel:
 
     def predict_proba(self, features: pl.DataFrame | pd.DataFrame) -> np.ndarray:
         """Calibrated probability of a positive outcome within the horizon."""
-        if self.metadata.get("mode") == "flat":  # a one-row-per-lead model reads the table's own columns
-            from propensity._flat import flat_features
-
-            return self.calibration.apply(self.margin(flat_features(self.spec, features, self.metadata.get("flat"))))
         return self.calibration.apply(self.margin(to_model_frame(self.spec, features)))
 
     def contributions(self, frame: pd.DataFrame) -> np.ndarray:
@@ -109,6 +108,7 @@ class PropensityModel:
 
     @classmethod
     def load(cls, directory: str | Path) -> PropensityModel:
+        """The model saved in `directory`, as the type its metadata's `mode` names (see `read_model`)."""
         import lightgbm as lgb
 
         d = Path(directory)

@@ -6,13 +6,14 @@ loading it unpickles nothing.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from propensity._model import PropensityModel
 
-__all__ = ["PropensityPyfunc"]
+__all__ = ["PropensityPyfunc", "read_model"]
 
 
 class PropensityPyfunc:
@@ -23,5 +24,15 @@ class PropensityPyfunc:
         return self.model.predict_proba(model_input)
 
 
+def read_model(directory: str | Path) -> PropensityModel:
+    """The model saved in `directory`, as its own type: a flat-table model reads a lead table's columns."""
+    from propensity.flat._model import FlatModel
+
+    model = PropensityModel.load(directory)
+    if model.metadata.get("mode") == FlatModel.KIND:
+        return FlatModel(model.booster, model.spec, model.calibration, model.metadata)
+    return model
+
+
 def _load_pyfunc(data_path: str) -> PropensityPyfunc:
-    return PropensityPyfunc(PropensityModel.load(data_path))
+    return PropensityPyfunc(read_model(data_path))

@@ -8,13 +8,13 @@ from functools import cache
 from pathlib import Path
 
 from propensity._config import Config
-from propensity._export import CrmExport
-from propensity._generate import generate_crm
-from propensity._grades import GradeScale
 from propensity._model import PropensityModel
-from propensity._sources import read_export
-from propensity._train import fit_model
-from propensity._training_set import TrainingSet, build_training_set
+from propensity.io._export import CrmExport
+from propensity.io._sources import read_export
+from propensity.scoring._grades import GradeScale
+from propensity.synthetic._generate import generate_crm
+from propensity.training._train import fit_model
+from propensity.training._training_set import TrainingSet, build_training_set
 
 __all__ = ["ScoringCase", "scoring_case"]
 

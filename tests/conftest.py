@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 import polars as pl
 import pytest
 
-from propensity._export import CrmExport, validate_export
+from propensity.io._export import CrmExport, validate_export
 
 # The cutoff most tests look at.
 T = "2025-04-01T00:00:00Z"
@@ -86,7 +86,7 @@ def tiny_export() -> CrmExport:
 @pytest.fixture(scope="session")
 def small_crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small generated export (CSV), shared by the end-to-end tests."""
-    from propensity._generate import generate_crm
+    from propensity.synthetic._generate import generate_crm
 
     out = tmp_path_factory.mktemp("crm") / "export"
     generate_crm(out, n_contacts=3000, seed=7, fmt="csv")
@@ -96,7 +96,7 @@ def small_crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def generated_crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2,000 generated contacts (Parquet, seed 4), generated once: tests that only read it share it."""
-    from propensity._generate import generate_crm
+    from propensity.synthetic._generate import generate_crm
 
     out = tmp_path_factory.mktemp("generated") / "crm"
     generate_crm(out, n_contacts=2000, seed=4, fmt="parquet")
@@ -108,8 +108,8 @@ def trained(generated_crm: Path) -> dict[str, Any]:
     """`generated_crm` read and trained once, without a tracking store and without a search (the
     tests that share it look at drift and score history, not at model selection)."""
     from propensity._config import Config, SearchConfig
-    from propensity._sources import read_export
-    from propensity._train import train
+    from propensity.io._sources import read_export
+    from propensity.training._train import train
 
     export = read_export(generated_crm, require_outcomes=True)
     result = train(export, Config(search=SearchConfig(trials=0)), tracking_uri=None)
@@ -125,8 +125,8 @@ CANARY_NAME = "Zanzibarina"
 def report_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
     """A generated export (2,000 contacts, PII canaries in every contact), trained with
     `propensity train` into a real SQLite MLflow store and scored with `propensity score`."""
-    from propensity._generate import generate_crm
     from propensity.cli import main
+    from propensity.synthetic._generate import generate_crm
 
     root = tmp_path_factory.mktemp("report")
     crm = root / "crm"

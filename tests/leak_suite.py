@@ -1,6 +1,6 @@
 """Generated flat lead tables with planted leaks, documented by three writers in four formats.
 
-The leakage guard was not tuned on these tables: its concept groups (`propensity/_concepts.py`) and
+The leakage guard was not tuned on these tables: its concept groups (`propensity/leakage/_concepts.py`) and
 statistical tests were written first. Each table has four planted leaks and seven clean columns:
 
 - leaks: a status written back by sales, a post-outcome call duration (0 when the lead was never

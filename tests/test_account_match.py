@@ -9,7 +9,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from propensity._account_match import email_domains, free_mail_domains, normalise_company, normalise_domain
+from propensity.features._account_match import (
+    email_domains,
+    free_mail_domains,
+    normalise_company,
+    normalise_domain,
+)
 from tests.conftest import make_export
 
 T = "2025-01-01"
@@ -62,9 +67,9 @@ def test_contacts_without_account_are_matched_by_domain_then_company_name_and_fr
 
 
 def test_the_read_line_counts_the_matches() -> None:
-    from propensity.cli import _read_summary
+    from propensity.io._read_line import read_line
 
-    line = _read_summary(make_export(_tables()))
+    line = read_line(make_export(_tables()))
     assert line.endswith("; 6 contacts without account_id: 1 matched by email domain, 2 by company name, 3 unmatched")
 
 
@@ -90,7 +95,7 @@ def test_domains_and_company_names_are_normalised() -> None:
 def blanked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """A generated export (1,500 contacts) whose accounts get a website (their contacts' commonest
     work domain) and whose contacts with an account lose every other account_id."""
-    from propensity._generate import generate_crm
+    from propensity.synthetic._generate import generate_crm
 
     crm = tmp_path_factory.mktemp("match") / "crm"
     generate_crm(crm, n_contacts=1500, seed=3, fmt="csv")
@@ -110,7 +115,7 @@ def blanked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 
 def test_matching_restores_the_account_ids_that_were_blanked(blanked: dict[str, object]) -> None:
-    from propensity._sources import read_export
+    from propensity.io._sources import read_export
 
     export = read_export(blanked["crm"])  # type: ignore[arg-type]
     got = export.contacts.join(export.matching, on="contact_id").join(

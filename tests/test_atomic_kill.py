@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from propensity._atomic import atomic_path
+from propensity.io._atomic import atomic_path
 from tests.test_pii import MODEL, CanaryStore, canary_store
 
 pytestmark = pytest.mark.slow

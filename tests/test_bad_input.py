@@ -20,8 +20,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from propensity._scoring import REJECT_NO_CREATED_AT, SCORE_COLUMNS
 from propensity.cli import main
+from propensity.scoring._batch import REJECT_NO_CREATED_AT, SCORE_COLUMNS
 from tests.conftest import tiny_tables
 from tests.test_pii import MODEL, CanaryStore, canary_store
 
@@ -298,7 +298,7 @@ def test_the_matrix_has_at_least_30_cases() -> None:
 
 
 def test_mixed_zone_timestamps_are_converted_not_refused(tmp_path: Path) -> None:
-    from propensity._sources import read_export
+    from propensity.io._sources import read_export
 
     crm = write_tiny(tmp_path / "crm")
     events = pl.read_csv(crm / "events.csv", infer_schema=False)
@@ -452,9 +452,9 @@ def test_a_lead_without_a_finite_score_is_rejected_not_written(store: CanaryStor
     import dataclasses
 
     from propensity._model import PlattCalibration
-    from propensity._scoring import REJECT_NOT_FINITE, score_leads
-    from propensity._sources import read_export
-    from propensity._tracking import load_model, point_at
+    from propensity.io._sources import read_export
+    from propensity.lifecycle._tracking import load_model, point_at
+    from propensity.scoring._batch import REJECT_NOT_FINITE, score_leads
 
     point_at(store.uri)
     model = load_model(MODEL).model

@@ -10,7 +10,14 @@ from datetime import date, datetime, timedelta
 import polars as pl
 import pytest
 
-from benchmarks.scenarios import SCENARIOS, Built, Scenario, build, read_tables, truth_after
+from benchmarks.scenarios import (
+    SCENARIOS,
+    Built,
+    Scenario,
+    build,
+    read_tables,
+    truth_after,
+)
 
 CUT = datetime(2025, 3, 27)
 SMALL = Scenario("small", date(2024, 6, 1), CUT, 600)
@@ -84,7 +91,7 @@ def test_thin_export_has_one_event_per_contact_no_accounts_and_deals(thin: Built
 
 
 def test_read_by_the_package_as_a_user_would(thin: Built) -> None:
-    from propensity._sources import read_export
+    from propensity.io._sources import read_export
 
     export = read_export(thin.export_dir, require_outcomes=True)
     assert export.accounts.height == 0

@@ -12,19 +12,19 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from propensity._check import check_export, render_check
 from propensity._config import Config, LabelConfig
-from propensity._outcome_names import MistypedOutcome, match_outcomes
-from propensity._preflight import cutoff_counts, preflight
-from propensity._sources import read_export
-from propensity._training_set import default_plan
 from propensity.cli import main
+from propensity.io._outcome_names import MistypedOutcome, match_outcomes
+from propensity.io._sources import read_export
+from propensity.training._check import check_export, render_check
+from propensity.training._preflight import cutoff_counts, preflight
+from propensity.training._training_set import default_plan
 
 
 @pytest.fixture(scope="module")
 def crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """12 months, 2,000 contacts: outcomes mql, sql, opportunity and closed_won."""
-    from propensity._generate import generate_crm
+    from propensity.synthetic._generate import generate_crm
 
     out = tmp_path_factory.mktemp("check") / "crm"
     generate_crm(out, n_contacts=2000, seed=1, months=12)
@@ -151,12 +151,12 @@ def test_retrains_preflight_refuses_a_mistyped_outcome_before_counting(crm: Path
 def test_train_refuses_a_mistyped_outcome_with_exit_2_before_training(
     crm: Path, rows_of: dict[str, int], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import propensity._train
+    import propensity.training._train
 
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("training started")
 
-    monkeypatch.setattr(propensity._train, "train", never)
+    monkeypatch.setattr(propensity.training._train, "train", never)
     store = tmp_path / "store"
     config = _config(tmp_path, '[label]\npositive_outcomes = ["closed wonn"]\n')
     assert main(["train", str(crm), "--config", config, "--tracking-uri", f"sqlite:///{store / 'mlflow.db'}"]) == 2
@@ -185,7 +185,7 @@ def test_an_export_without_events_trains_and_says_a_flat_table_may_serve_better(
 
 
 def test_one_event_per_contact_is_almost_none(crm: Path) -> None:
-    from propensity._check import flat_table_hint
+    from propensity.training._check import flat_table_hint
 
     export = read_export(crm, require_outcomes=True)
     assert flat_table_hint(export) is None  # dozens of events per contact
@@ -198,13 +198,13 @@ def test_one_event_per_contact_is_almost_none(crm: Path) -> None:
 def test_train_prints_the_history_label_and_plan_before_it_trains(
     crm: Path, rows_of: dict[str, int], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import propensity._train
+    import propensity.training._train
     from propensity._errors import PropensityError
 
     def stop(*args: object, **kwargs: object) -> None:
         raise PropensityError("stopped where training starts")
 
-    monkeypatch.setattr(propensity._train, "train", stop)
+    monkeypatch.setattr(propensity.training._train, "train", stop)
     assert main(["train", str(crm), "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}"]) == 2
     out = capsys.readouterr().out.splitlines()
     assert out[1:5] == [

@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from propensity._atomic import write_table
 from propensity._errors import DataError, UsageError
-from propensity._scoring import score_leads
-from propensity._sources import read_export
-from propensity._stream import chunk_plan, score_folder
+from propensity.io._atomic import write_table
+from propensity.io._sources import read_export
+from propensity.scoring._batch import score_leads
+from propensity.scoring._stream import chunk_plan, score_folder
 from tests._scoring_case import ScoringCase, scoring_case
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from propensity._concepts import lemma, match_concepts
+from propensity.leakage._concepts import lemma, match_concepts
 
 
 def names(text: str) -> set[str]:

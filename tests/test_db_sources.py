@@ -20,10 +20,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from propensity._db import parse_tables, read_database, redact
 from propensity._errors import DataError, UsageError
-from propensity._sources import read_export
 from propensity.cli import main
+from propensity.io._db import parse_tables, read_database, redact
+from propensity.io._sources import read_export
 from tests.conftest import unavailable
 
 TABLES = ("contacts", "accounts", "events", "outcomes")

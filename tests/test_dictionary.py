@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from propensity._dictionary import find_dictionary, match_columns, read_dictionary
 from propensity._errors import UsageError
-from propensity._leakage import after_the_fact
+from propensity.leakage._dictionary import (
+    find_dictionary,
+    match_columns,
+    read_dictionary,
+)
+from propensity.leakage._guard import after_the_fact
 
 
 def write_xlsx(path: Path) -> Path:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from propensity._dictionary import find_dictionary, read_dictionary
 from propensity._errors import DataError
+from propensity.leakage._dictionary import find_dictionary, read_dictionary
 
 DATA = Path(__file__).parent / "data"
 

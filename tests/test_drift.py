@@ -11,7 +11,8 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from propensity._drift import (
+from propensity.features._spec import FeatureDef, FeatureSpec
+from propensity.lifecycle._drift import (
     ALERT,
     WARN,
     DriftReport,
@@ -21,7 +22,6 @@ from propensity._drift import (
     psi_status,
     reference_profile,
 )
-from propensity._feature_spec import FeatureDef, FeatureSpec
 
 
 # ------------------------------------------------------------------ the index itself
@@ -86,8 +86,8 @@ def test_a_category_level_unseen_in_the_reference_counts_as_drift() -> None:
 # ------------------------------------------------------------------ on a trained model (conftest's `trained`)
 
 def _valid_frame(trained: dict[str, Any]) -> pd.DataFrame:
-    from propensity._features import FeatureBuilder
     from propensity._model import to_model_frame
+    from propensity.features._builder import FeatureBuilder
 
     model = trained["model"]
     pairs = trained["result"].validation.select("contact_id", "cutoff")
@@ -126,7 +126,7 @@ def test_a_resample_of_the_training_population_stays_below_warn(trained: dict[st
 @pytest.mark.slow
 def test_a_planted_engagement_shift_is_an_alert(trained: dict[str, Any]) -> None:
     """Every open lead suddenly gets 6 web visits in the week before the as-of date."""
-    from propensity._scoring import score_leads
+    from propensity.scoring._batch import score_leads
 
     export, model = trained["export"], trained["model"]
     as_of = datetime(2026, 4, 1)

@@ -10,8 +10,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from propensity._scoring import SCORE_COLUMNS
 from propensity.cli import main
+from propensity.scoring._batch import SCORE_COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -45,11 +45,11 @@ def test_train_registers_champion_with_params_metrics_and_plots(trained) -> None
 
 
 def test_registered_model_loads_as_pyfunc_and_returns_probabilities(trained, small_crm: Path) -> None:  # type: ignore[no-untyped-def]
-    from propensity._sources import read_export
-    from propensity._features import FeatureBuilder
-    from propensity._labels import open_leads
     from propensity._config import LabelConfig
-    from propensity._tracking import load_model
+    from propensity.features._builder import FeatureBuilder
+    from propensity.io._sources import read_export
+    from propensity.lifecycle._tracking import load_model
+    from propensity.training._labels import open_leads
 
     pyfunc = mlflow.pyfunc.load_model("models:/lead-propensity@champion")
     loaded = load_model("models:/lead-propensity@champion")
@@ -66,8 +66,8 @@ def test_registered_model_loads_as_pyfunc_and_returns_probabilities(trained, sma
 
 def test_score_writes_the_contract_columns_for_every_open_lead(trained, small_crm: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from propensity._config import LabelConfig
-    from propensity._labels import open_leads
-    from propensity._sources import read_export
+    from propensity.io._sources import read_export
+    from propensity.training._labels import open_leads
 
     out = tmp_path / "scores.csv"
     code = main(["-q", "score", str(small_crm), "--model", "models:/lead-propensity@champion", "--out", str(out),
@@ -94,10 +94,11 @@ def test_score_as_of_an_earlier_date_scores_the_leads_open_then(trained, small_c
     assert main(["-q", "score", str(small_crm), "--model", "models:/lead-propensity/1", "--out", str(out),
                  "--as-of", "2025-09-01", "--tracking-uri", trained["uri"]]) == 0
     early = pl.read_parquet(out)
-    from propensity._config import LabelConfig
-    from propensity._labels import open_leads
-    from propensity._sources import read_export
     from datetime import datetime
+
+    from propensity._config import LabelConfig
+    from propensity.io._sources import read_export
+    from propensity.training._labels import open_leads
 
     export = read_export(small_crm)
     expected = open_leads(export.contacts, export.outcomes, [datetime(2025, 9, 1)], LabelConfig())

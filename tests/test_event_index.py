@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 
 from propensity._config import FeatureConfig, LabelConfig
-from propensity._event_index import NO_EVENT, EventIndex, KeyIndex
-from propensity._features import FeatureBuilder
-from propensity._labels import open_leads
-from propensity._sources import read_export
+from propensity.features._builder import FeatureBuilder
+from propensity.features._event_index import NO_EVENT, EventIndex, KeyIndex
+from propensity.io._sources import read_export
+from propensity.training._labels import open_leads
 
 DAY = 86_400_000_000
 NOW = datetime(2025, 4, 1)

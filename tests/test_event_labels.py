@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from propensity._feature_spec import event_label
+from propensity.features._spec import event_label
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from propensity._terminal import progress, render_table
 from propensity.cli import main
+from propensity.reports._terminal import progress, render_table
 from tests.conftest import CANARY_EMAIL, CANARY_NAME
 
 MODEL = "models:/lead-propensity@champion"
@@ -20,7 +20,7 @@ MODEL = "models:/lead-propensity@champion"
 
 @pytest.fixture(scope="module")
 def loaded(report_store):  # type: ignore[no-untyped-def]
-    from propensity._tracking import load_model, point_at
+    from propensity.lifecycle._tracking import load_model, point_at
 
     point_at(report_store["uri"])
     return load_model(MODEL)
@@ -28,7 +28,7 @@ def loaded(report_store):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def export(report_store):  # type: ignore[no-untyped-def]
-    from propensity._sources import read_export
+    from propensity.io._sources import read_export
 
     return read_export(report_store["crm"])
 
@@ -40,7 +40,7 @@ def top_lead(report_store) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.slow
 def test_one_leads_score_and_grade_equal_its_batch_score(loaded, export, top_lead) -> None:  # type: ignore[no-untyped-def]
-    from propensity._explain_contact import explain_contact
+    from propensity.scoring._explain import explain_contact
 
     x = explain_contact(export, loaded.model, top_lead["contact_id"], model_version=loaded.version)
     assert x.score == pytest.approx(top_lead["score"], rel=1e-9)
@@ -51,7 +51,7 @@ def test_one_leads_score_and_grade_equal_its_batch_score(loaded, export, top_lea
 
 @pytest.mark.slow
 def test_contributions_by_field_add_up_from_the_average_lead_to_the_score(loaded, export, top_lead) -> None:  # type: ignore[no-untyped-def]
-    from propensity._explain_contact import explain_contact
+    from propensity.scoring._explain import explain_contact
 
     x = explain_contact(export, loaded.model, top_lead["contact_id"])
     cal = loaded.model.calibration
@@ -66,7 +66,7 @@ def test_contributions_by_field_add_up_from_the_average_lead_to_the_score(loaded
 
 @pytest.mark.slow
 def test_history_stops_at_the_as_of_date(loaded, export, top_lead) -> None:  # type: ignore[no-untyped-def]
-    from propensity._explain_contact import explain_contact
+    from propensity.scoring._explain import explain_contact
 
     cid = top_lead["contact_id"]
     events = export.events.filter(pl.col("contact_id") == cid).sort("occurred_at")

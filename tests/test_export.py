@@ -11,8 +11,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from propensity._errors import DataError, UsageError
-from propensity._export import CrmExport, validate_export
-from propensity._sources import read_export
+from propensity.io._export import CrmExport, validate_export
+from propensity.io._sources import read_export
 
 Tables = dict[str, pl.DataFrame]
 

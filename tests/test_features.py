@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from propensity._config import FeatureConfig, LabelConfig
-from propensity._features import FeatureBuilder
-from propensity._labels import open_leads
+from propensity.features._builder import FeatureBuilder
+from propensity.training._labels import open_leads
 from tests.conftest import make_export, tiny_tables
 
 T = datetime(2025, 4, 1)

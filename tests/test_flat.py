@@ -14,7 +14,8 @@ import polars as pl
 import pytest
 
 from propensity._errors import DataError, UsageError
-from propensity._flat import (
+from propensity.cli import main
+from propensity.flat._table import (
     OTHER,
     binary_target,
     fit_flat_spec,
@@ -24,8 +25,7 @@ from propensity._flat import (
     read_flat,
     require_column,
 )
-from propensity._flat_train import guard
-from propensity.cli import main
+from propensity.flat._train import guard
 
 
 def write(tmp_path: Path, data: bytes, name: str = "leads.csv") -> Path:
@@ -265,7 +265,7 @@ def test_flat_training_is_tracked_registered_and_reports_the_guard(flat_trained:
 @pytest.mark.slow
 def test_date_column_judges_the_latest_leads_instead_of_folds(leads_csv: Path) -> None:
     from propensity._config import Config
-    from propensity._flat_train import train_flat
+    from propensity.flat._train import train_flat
 
     leads = synthetic_leads().with_columns(
         pl.Series("Created", [f"2024-{1 + i * 12 // 1500:02d}-{1 + i % 28:02d}" for i in range(1500)])
@@ -283,7 +283,7 @@ def test_date_column_judges_the_latest_leads_instead_of_folds(leads_csv: Path) -
 
 @pytest.mark.slow
 def test_flat_scores_every_open_lead_and_pyfunc_reads_raw_columns(flat_trained: dict[str, str], leads_csv: Path, tmp_path: Path) -> None:
-    from propensity._tracking import load_model
+    from propensity.lifecycle._tracking import load_model
 
     out = tmp_path / "scores.csv"
     assert main(["-q", "score", "--table", str(leads_csv), "--model", "models:/flat-test@champion", "--out", str(out),
@@ -321,7 +321,7 @@ def test_table_options_without_table_are_a_usage_error(capsys: pytest.CaptureFix
 # ---------------------------------------------------------------------- keeping on purpose
 @pytest.mark.slow
 def test_keep_trains_on_a_column_the_guard_would_exclude(leads_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from propensity._tracking import load_model
+    from propensity.lifecycle._tracking import load_model
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     code = main(["train", "--table", str(leads_csv), "--target", "Converted", "--id", "Lead ID", "--keep", "rep rating",
@@ -363,7 +363,7 @@ def test_personal_data_as_the_lead_id_is_refused_and_writes_nothing(leads_csv: P
 def test_european_excel_export_trains_without_options(tmp_path: Path) -> None:
     # semicolons, every field quoted, Latin-1, decimal commas, CRLF: what Excel writes in France or Germany
     from propensity._config import Config
-    from propensity._flat_train import train_flat
+    from propensity.flat._train import train_flat
 
     rng = np.random.default_rng(5)
     cities = ["Québec", "Zürich", "São Paulo", "Köln"]

@@ -11,8 +11,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from propensity._flat_report import flat_card, is_flat_report, render_flat_report
 from propensity.cli import main
+from propensity.reports._flat import flat_card, is_flat_report, render_flat_report
 from tests.test_flat import synthetic_leads
 
 MODEL = "models:/flat-report@champion"
@@ -41,8 +41,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def _report():  # type: ignore[no-untyped-def]
-    from propensity._report_data import collect_report
-    from propensity._tracking import load_model
+    from propensity.lifecycle._tracking import load_model
+    from propensity.reports._collect import collect_report
 
     r = collect_report(MODEL)
     if not is_flat_report(r):  # collect_report fills card["flat"] itself once it hands flat models here

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from propensity._config import GateConfig
-from propensity._gate import judge, last_fitted_cutoff
+from propensity.training._gate import judge, last_fitted_cutoff
 
 POINTS = {"roc_auc": 0.66, "capture_10": 0.25}
 

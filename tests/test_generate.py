@@ -18,9 +18,9 @@ import pytest
 from polars.testing import assert_frame_equal
 from sklearn.metrics import roc_auc_score
 
-import propensity._generate as gen
+import propensity.synthetic._generate as gen
 from propensity._errors import UsageError
-from propensity._generate import GeneratedSummary, generate_crm
+from propensity.synthetic._generate import GeneratedSummary, generate_crm
 
 START = date(2025, 1, 1)
 HORIZON = 90

@@ -13,7 +13,7 @@ import pytest
 
 from propensity._config import LabelConfig
 from propensity._errors import UsageError
-from propensity._history import (
+from propensity.lifecycle._score_history import (
     default_history_path,
     model_name_of,
     read_history,
@@ -21,7 +21,7 @@ from propensity._history import (
     record_scores,
     surges,
 )
-from propensity._labels import label_pairs
+from propensity.training._labels import label_pairs
 
 T1, T2, T3 = datetime(2025, 2, 1), datetime(2025, 3, 1), datetime(2025, 4, 1)
 
@@ -140,7 +140,7 @@ AS_OFS = (datetime(2026, 2, 1), datetime(2026, 3, 1), datetime(2026, 5, 1))
 @pytest.fixture(scope="module")
 def scored(trained: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The shared model (conftest's `trained`, no tracking store) scores its export at three as-of dates."""
-    from propensity._scoring import score_leads
+    from propensity.scoring._batch import score_leads
 
     home = tmp_path_factory.mktemp("history")
     export, model = trained["export"], trained["model"]
@@ -219,7 +219,7 @@ def test_history_file_is_plain_sqlite(tmp_path: Path) -> None:
 
 
 def test_previous_scores_are_each_leads_latest_scoring_strictly_before_the_as_of(tmp_path: Path) -> None:
-    from propensity._history import contact_scores, previous_scores
+    from propensity.lifecycle._score_history import contact_scores, previous_scores
 
     db = tmp_path / "h.db"
     assert previous_scores(db, "lead-propensity", T2).is_empty()  # no history yet: every lead is new

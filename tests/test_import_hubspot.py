@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from propensity._config import Config, SearchConfig
-from propensity._generate import generate_crm
-from propensity._sources import read_export
 from propensity.cli import main
+from propensity.io._sources import read_export
+from propensity.synthetic._generate import generate_crm
 from tests._vendor_layouts import to_hubspot
 
 
@@ -83,7 +83,7 @@ def test_an_output_folder_holding_the_other_format_is_refused_before_writing(lay
 
 @pytest.mark.slow
 def test_an_imported_hubspot_export_trains_to_the_contract_exports_figures(layouts: dict[str, Path]) -> None:
-    from propensity._train import train
+    from propensity.training._train import train
 
     config = Config(search=SearchConfig(trials=0))
     auc = [train(read_export(layouts[k], require_outcomes=True), config, tracking_uri=None).metrics["valid_roc_auc"] for k in ("contract", "imported")]

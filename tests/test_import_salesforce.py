@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from propensity._config import Config, SearchConfig, load_config
-from propensity._generate import generate_crm
-from propensity._sources import read_export
 from propensity.cli import main
+from propensity.io._sources import read_export
+from propensity.synthetic._generate import generate_crm
 from tests._vendor_layouts import SALESFORCE_CONFIG, to_salesforce
 
 
@@ -98,7 +98,7 @@ def test_a_bad_salesforce_file_is_one_line_naming_file_and_field_exit_2_nothing_
 
 
 def test_stages_and_activity_types_are_configuration(layouts: dict[str, Path], tmp_path: Path) -> None:
-    from propensity._import_salesforce import import_salesforce
+    from propensity.io._import_salesforce import import_salesforce
 
     (tmp_path / "c.toml").write_text(
         SALESFORCE_CONFIG + 'ignored_stages = ["Closed Lost"]\nactivity_types = { Other = "rep_activity" }\n', encoding="utf-8"
@@ -115,7 +115,7 @@ def test_stages_and_activity_types_are_configuration(layouts: dict[str, Path], t
 
 @pytest.mark.slow
 def test_an_imported_salesforce_export_trains_to_the_contract_exports_figures(layouts: dict[str, Path]) -> None:
-    from propensity._train import train
+    from propensity.training._train import train
 
     config = Config(search=SearchConfig(trials=0))
     auc = [train(read_export(layouts[k], require_outcomes=True), config, tracking_uri=None).metrics["valid_roc_auc"] for k in ("contract", "imported")]

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from propensity._config import FeatureConfig, LabelConfig, load_config
-from propensity._export import CrmExport, validate_export
-from propensity._features import FeatureBuilder
-from propensity._labels import open_leads
-from propensity._scoring import default_as_of, score_leads
+from propensity.features._builder import FeatureBuilder
+from propensity.io._export import CrmExport, validate_export
+from propensity.scoring._batch import default_as_of, score_leads
+from propensity.training._labels import open_leads
 from tests.conftest import make_export, tiny_tables
 
 T = datetime(2025, 4, 1)
@@ -89,8 +89,8 @@ def test_the_base_features_are_not_empty() -> None:
 @pytest.fixture(scope="module")
 def trained(small_crm):  # type: ignore[no-untyped-def]
     """The small export and two models trained on it with the same config and seed (no tracking)."""
-    from propensity._sources import read_export
-    from propensity._train import train
+    from propensity.io._sources import read_export
+    from propensity.training._train import train
 
     export = read_export(small_crm, require_outcomes=True)
     # the search on: a deterministic one, where the trial count (not the machine's load) decides

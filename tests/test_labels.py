@@ -9,7 +9,12 @@ import pytest
 
 from propensity._config import LabelConfig, SplitConfig
 from propensity._errors import PropensityError
-from propensity._labels import label_pairs, month_starts, open_leads, plan_split
+from propensity.training._labels import (
+    label_pairs,
+    month_starts,
+    open_leads,
+    plan_split,
+)
 
 T = datetime(2025, 4, 1)
 

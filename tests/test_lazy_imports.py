@@ -29,7 +29,7 @@ def test_help_imports_no_heavy_library() -> None:
 
 
 def test_version_names_the_package_version() -> None:
-    from propensity import __version__
+    from propensity._version import __version__
 
     code = "from propensity.cli import main\nmain(['--version'])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

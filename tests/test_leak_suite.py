@@ -10,10 +10,14 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from propensity._dictionary import find_dictionary, match_columns, read_dictionary
-from propensity._flat import binary_target, read_flat
-from propensity._flat_train import guard
 from propensity.cli import main
+from propensity.flat._table import binary_target, read_flat
+from propensity.flat._train import guard
+from propensity.leakage._dictionary import (
+    find_dictionary,
+    match_columns,
+    read_dictionary,
+)
 from tests.leak_suite import (
     CLEAN_KINDS,
     FORMATS,

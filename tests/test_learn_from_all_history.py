@@ -12,10 +12,10 @@ import polars as pl
 import pytest
 
 from propensity._config import Config, SearchConfig
-from propensity._labels import month_starts
-from propensity._sources import read_export
-from propensity._train import train
 from propensity.cli import main
+from propensity.io._sources import read_export
+from propensity.training._labels import month_starts
+from propensity.training._train import train
 
 NAME = "lead-propensity"
 FAST = "[search]\ntrials = 0\n"
@@ -23,7 +23,7 @@ FAST = "[search]\ntrials = 0\n"
 
 @pytest.fixture(scope="module")
 def twelve_months(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from propensity._generate import generate_crm
+    from propensity.synthetic._generate import generate_crm
 
     out = tmp_path_factory.mktemp("short") / "crm"
     generate_crm(out, n_contacts=4000, seed=2, months=12)  # 2025-01-01 .. 2025-12-31

@@ -13,7 +13,12 @@ from mlflow.protos.databricks_pb2 import (
     UNAUTHENTICATED,
 )
 
-from propensity._tracking import ModelUri, is_not_found, parse_model_uri, run_id_of
+from propensity.lifecycle._tracking import (
+    ModelUri,
+    is_not_found,
+    parse_model_uri,
+    run_id_of,
+)
 
 RUN = "0123456789abcdef0123456789abcdef"
 
@@ -69,7 +74,7 @@ def test_only_a_missing_resource_is_not_found() -> None:
 
 
 def test_drift_falls_back_to_the_default_experiment_only_when_the_run_is_gone() -> None:
-    from propensity._drift import _experiment_of
+    from propensity.lifecycle._drift import _experiment_of
 
     assert _experiment_of(FakeClient(), "models:/m@champion") == "5"
     assert _experiment_of(FakeClient(MlflowException("gone", error_code=RESOURCE_DOES_NOT_EXIST)), "models:/m@champion") is None
@@ -90,8 +95,8 @@ def test_a_report_calls_a_model_old_only_when_its_artifacts_are_missing(
 ) -> None:
     import mlflow
 
-    import propensity._tracking as tracking
-    from propensity._report_data import collect_report
+    import propensity.lifecycle._tracking as tracking
+    from propensity.reports._collect import collect_report
 
     loaded = SimpleNamespace(uri="models:/m@champion", version="1", model=SimpleNamespace(metadata={"run_id": RUN}))
     monkeypatch.setattr(tracking, "load_model", lambda uri: loaded)

@@ -98,10 +98,10 @@ pickle.Unpickler = NoUnpickler
 import mlflow
 import numpy as np
 from propensity._config import LabelConfig
-from propensity._features import FeatureBuilder
-from propensity._labels import open_leads
-from propensity._sources import read_export
-from propensity._tracking import load_model, point_at
+from propensity.features._builder import FeatureBuilder
+from propensity.training._labels import open_leads
+from propensity.io._sources import read_export
+from propensity.lifecycle._tracking import load_model, point_at
 
 uri, model_uri, crm = sys.argv[1:4]
 point_at(uri)

@@ -62,7 +62,7 @@ def canary_store(tmp_path_factory: pytest.TempPathFactory) -> CanaryStore:
     home, crm, logs = root / "store", root / "crm", root / "logs"
     done = root / "done.json"
     if not done.exists():
-        from propensity._generate import generate_crm
+        from propensity.synthetic._generate import generate_crm
 
         logs.mkdir(parents=True, exist_ok=True)
         generate_crm(crm, n_contacts=2000, seed=1, fmt="csv")
@@ -154,7 +154,7 @@ def test_pii_columns_are_named_as_dropped_but_their_values_never_shown(canary) -
 
 
 def test_the_canary_is_matched_by_its_email_domain_and_its_local_part_is_nowhere(canary) -> None:  # type: ignore[no-untyped-def]
-    from propensity._sources import read_export
+    from propensity.io._sources import read_export
 
     export = read_export(canary["crm"], created_at_required=False)
     accounts = pl.read_csv(canary["crm"] / "accounts.csv", infer_schema=False)

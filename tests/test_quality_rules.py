@@ -17,11 +17,11 @@ import polars as pl
 import pytest
 
 from propensity._config import Config, LabelConfig, LeakageConfig, PreflightConfig
-from propensity._export import CrmExport
-from propensity._labels import label_pairs, open_leads, plan_split
-from propensity._scoring import REJECT_NO_CREATED_AT, SCORE_COLUMNS
-from propensity._sources import read_export
 from propensity.cli import main
+from propensity.io._export import CrmExport
+from propensity.io._sources import read_export
+from propensity.scoring._batch import REJECT_NO_CREATED_AT, SCORE_COLUMNS
+from propensity.training._labels import label_pairs, open_leads, plan_split
 from tests.conftest import make_export, tiny_tables
 
 AS_OF = datetime(2025, 4, 1)
@@ -57,7 +57,7 @@ class _Lines(logging.Handler):
 # ------------------------------------------------------------------------------------ preflight
 def _train_counts(export: CrmExport, config: Config) -> tuple[int, int]:
     """Positive and negative leads over every matured cutoff, counted here from the label rules."""
-    from propensity._training_set import history_start
+    from propensity.training._training_set import history_start
 
     plan = plan_split(history_start(export), export.data_end, config.label, config.split)
     labelled = label_pairs(open_leads(export.contacts, export.outcomes, plan.cutoffs, config.label), export.outcomes, config.label)
@@ -85,7 +85,7 @@ def test_preflight_refuses_too_few_positives_with_exit_2_the_counts_and_the_poin
 
 
 def test_preflight_warns_below_the_soft_threshold_and_trains_on(small_crm: Path) -> None:
-    from propensity._preflight import preflight
+    from propensity.training._preflight import preflight
 
     export = read_export(small_crm, require_outcomes=True)
     pos, neg = _train_counts(export, Config())
@@ -132,7 +132,7 @@ def test_points_fallback_labels_itself_and_gives_the_hand_tuned_points_of_the_ti
 
 def test_points_fallback_scores_or_rejects_every_open_lead_of_a_generated_export(small_crm: Path, tmp_path: Path) -> None:
     from propensity._config import PointsConfig
-    from propensity._points import points_components, points_scores
+    from propensity.scoring._points import points_components, points_scores
 
     crm = tmp_path / "crm"
     shutil.copytree(small_crm, crm)
@@ -193,7 +193,7 @@ def test_points_and_account_level_options_are_refused_where_they_do_not_apply(tm
 
 # -------------------------------------------------------------------------------- account view
 def test_account_score_is_one_minus_the_product_of_its_leads_complements_with_the_committee() -> None:
-    from propensity._account_view import ACCOUNT_COLUMNS, account_scores
+    from propensity.scoring._account_view import ACCOUNT_COLUMNS, account_scores
 
     # C6: head of finance at A2, a webinar 12 days before the as-of date (A2's C5 converted: not a lead)
     tables = _with(
@@ -221,9 +221,9 @@ def test_account_score_is_one_minus_the_product_of_its_leads_complements_with_th
 
 
 def test_committee_window_is_the_models(small_crm: Path) -> None:
-    from propensity._account_view import committee_days_of
     from propensity._config import FeatureConfig
-    from propensity._features import FeatureBuilder
+    from propensity.features._builder import FeatureBuilder
+    from propensity.scoring._account_view import committee_days_of
 
     export = read_export(small_crm)
     spec = FeatureBuilder(FeatureConfig(committee_days=45)).fit(export, datetime(2026, 1, 1)).spec_
@@ -233,7 +233,7 @@ def test_committee_window_is_the_models(small_crm: Path) -> None:
 
 @pytest.mark.slow
 def test_cli_account_level_ranks_accounts_from_the_contact_scores_and_loses_no_lead(report_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from propensity._account_view import ACCOUNT_COLUMNS
+    from propensity.scoring._account_view import ACCOUNT_COLUMNS
 
     out = tmp_path / "accounts.csv"
     argv = ["-q", "score", str(report_store["crm"]), "--model", "models:/lead-propensity@champion", "--level", "account",
@@ -278,21 +278,21 @@ def planted(small_crm: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def planted_set(planted: Path):  # type: ignore[no-untyped-def]
-    from propensity._training_set import build_training_set
+    from propensity.training._training_set import build_training_set
 
     return build_training_set(read_export(planted, require_outcomes=True), Config())
 
 
 def _planted_auc(ts) -> float:  # type: ignore[no-untyped-def]
-    from propensity._leakage import single_column_auc
     from propensity._model import to_model_frame
+    from propensity.leakage._guard import single_column_auc
 
     train = ts.frame
     return single_column_auc(to_model_frame(ts.builder.spec_, train)[PLANTED], train["label"].to_numpy())
 
 
 def test_leakage_guard_names_and_excludes_a_planted_status_column(planted_set) -> None:  # type: ignore[no-untyped-def]
-    from propensity._guard import guard_training_set
+    from propensity.training._no_information import guard_training_set
 
     assert planted_set.builder.spec_.by_name()[PLANTED].source == f"contacts.{PLANTED}"  # an extra contacts column is a feature
     handler = _Lines()
@@ -320,7 +320,7 @@ def test_leakage_guard_names_and_excludes_a_planted_status_column(planted_set) -
 
 
 def test_leakage_guard_keeps_a_flagged_column_named_in_the_config(planted_set) -> None:  # type: ignore[no-untyped-def]
-    from propensity._guard import guard_training_set, without_features
+    from propensity.training._no_information import guard_training_set, without_features
 
     two = without_features(planted_set, {n for n in planted_set.builder.spec_.names if n not in (PLANTED, "n_web_visit_30d")})
     for keep in (PLANTED, f"contacts.{PLANTED}"):  # the feature's name or its column
@@ -335,7 +335,7 @@ def test_leakage_guard_keeps_a_flagged_column_named_in_the_config(planted_set) -
 def test_training_logs_the_excluded_column_to_mlflow_and_reasons_read_as_words(planted: Path, planted_set, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import mlflow
 
-    from propensity._tracking import load_model, point_at
+    from propensity.lifecycle._tracking import load_model, point_at
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     assert main(["-q", "train", str(planted), "--tracking-uri", uri, "--model-name", "planted"]) == 0
@@ -379,7 +379,7 @@ def _assert_words(texts: list[str], spec) -> None:  # type: ignore[no-untyped-de
 
 
 def test_every_feature_kind_reads_as_words_a_rep_understands(planted_set) -> None:  # type: ignore[no-untyped-def]
-    from propensity._reasons import describe, describe_kind
+    from propensity.scoring._reasons import describe, describe_kind
 
     spec = planted_set.builder.spec_
     kinds = {f.kind for f in spec.features}

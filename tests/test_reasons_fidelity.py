@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from propensity._model import to_model_frame
-from propensity._reasons import FieldIndex, top_reasons
-from propensity._treeshap import TreeExplainer, explainer_for
+from propensity.scoring._reasons import FieldIndex, top_reasons
+from propensity.scoring._treeshap import TreeExplainer, explainer_for
 from tests._scoring_case import ScoringCase, scoring_case
 
 
@@ -39,7 +39,7 @@ def test_fast_contributions_equal_exact_treeshap(case: ScoringCase, frame: pd.Da
 
 
 def test_a_broken_fast_path_fails_the_fidelity_check(case: ScoringCase, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
-    import propensity._treeshap as treeshap
+    import propensity.scoring._treeshap as treeshap
 
     monkeypatch.setattr(treeshap, "_add_tree", lambda *args: None)  # every tree contributes nothing
     result = TreeExplainer(case.model.booster).explain(frame)

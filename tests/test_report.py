@@ -15,8 +15,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from propensity._report_data import GRADES, migration, points_tiers, psi
 from propensity.cli import main
+from propensity.reports._data import GRADES, migration, points_tiers, psi
 from tests.conftest import CANARY_EMAIL, CANARY_NAME, IN_CI, unavailable
 
 MODEL = "models:/lead-propensity@champion"

@@ -26,9 +26,17 @@ import pytest
 
 from propensity._config import Config, GateConfig
 from propensity._errors import PropensityError
-from propensity._lock import LockHeld, exclusive, lock_path
-from propensity._retrain import EXIT_KEPT, EXIT_LOCKED, EXIT_PROMOTED, EXIT_REFUSED, Check, auc_z, guard_checks, judge
 from propensity.cli import main
+from propensity.lifecycle._lock import LockHeld, exclusive, lock_path
+from propensity.lifecycle._retrain import (
+    EXIT_KEPT,
+    EXIT_LOCKED,
+    EXIT_PROMOTED,
+    EXIT_REFUSED,
+    auc_z,
+    guard_checks,
+    judge,
+)
 
 NAME = "lead-propensity"
 FAST = "[search]\ntrials = 0\n"  # no hyperparameter search: these tests are about the gate, not the model
@@ -175,7 +183,7 @@ def _champion(uri: str) -> Any:
 
 @pytest.fixture(scope="module")
 def crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from propensity._generate import generate_crm
+    from propensity.synthetic._generate import generate_crm
 
     out = tmp_path_factory.mktemp("retrain") / "crm"
     generate_crm(out, n_contacts=2000, seed=1, fmt="parquet")
@@ -306,8 +314,13 @@ def test_retrain_killed_mid_training_leaves_the_registry_unchanged_and_holds_the
 def test_a_promotion_interrupted_before_the_alias_moved_is_finished_by_the_next_run(store: dict[str, Any], crm: Path, fast: str) -> None:
     """What a job killed between registering the version and moving the alias leaves behind."""
     from propensity._config import load_config
-    from propensity._retrain import KEY_TAG, PREVIOUS_TAG, retrain, retrain_key
-    from propensity._sources import read_export
+    from propensity.io._sources import read_export
+    from propensity.lifecycle._retrain import (
+        KEY_TAG,
+        PREVIOUS_TAG,
+        retrain,
+        retrain_key,
+    )
 
     config = load_config(fast, overrides={"model_name": "interrupted"})
     client = _client(store["uri"])
@@ -354,7 +367,7 @@ def test_scoring_appends_history_and_records_drift_beside_the_scores_and_in_mlfl
 
 @pytest.mark.slow
 def test_too_little_data_is_refused_with_exit_2_before_anything_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from propensity._generate import generate_crm
+    from propensity.synthetic._generate import generate_crm
 
     generate_crm(tmp_path / "short", n_contacts=300, seed=3, fmt="parquet", months=6)
     uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
@@ -367,7 +380,7 @@ def test_too_little_data_is_refused_with_exit_2_before_anything_is_written(tmp_p
 
 @pytest.mark.slow
 def test_holdout_with_too_few_positives_is_refused(crm: Path, tmp_path: Path) -> None:
-    from propensity._retrain import retrain
+    from propensity.lifecycle._retrain import retrain
 
     cfg = _load_gate("min_holdout_positives = 10000\n")
     with pytest.raises(PropensityError, match=r"the holdout \(cutoffs .*\) has \d+ positive leads of [\d,]+: too few to judge"):

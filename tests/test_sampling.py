@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from propensity._config import Config, SamplingConfig, SearchConfig
-from propensity._sampling import choose_rate, mark_kept
+from propensity.training._sampling import choose_rate, mark_kept
 
 
 def _labelled(n: int, positives: int, seed: int = 0) -> pl.DataFrame:
@@ -49,7 +49,7 @@ def test_every_positive_is_kept_and_the_same_rows_are_kept_in_any_order() -> Non
 
 @pytest.fixture(scope="module")
 def crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from propensity._generate import generate_crm
+    from propensity.synthetic._generate import generate_crm
 
     out = tmp_path_factory.mktemp("sampling") / "crm"
     generate_crm(out, n_contacts=4000, seed=5, months=18)
@@ -57,8 +57,8 @@ def crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _train(crm: Path, sampling: SamplingConfig) -> Any:
-    from propensity._sources import read_export
-    from propensity._train import train
+    from propensity.io._sources import read_export
+    from propensity.training._train import train
 
     config = Config(search=SearchConfig(trials=0), sampling=sampling)
     return train(read_export(crm, require_outcomes=True), config, tracking_uri=None)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from propensity._config import Config, SearchConfig
-from propensity._search import search_budget, search_params
+from propensity.training._search import search_budget, search_params
 
 
 def test_the_budget_grows_with_the_rows_fitted_on_up_to_its_cap() -> None:
@@ -22,10 +22,10 @@ def test_the_budget_grows_with_the_rows_fitted_on_up_to_its_cap() -> None:
 
 @pytest.fixture(scope="module")
 def binned(generated_crm: Any) -> tuple[Any, ...]:
-    from propensity._backtest import binned_dataset
     from propensity._model import to_model_frame
-    from propensity._sources import read_export
-    from propensity._training_set import build_training_set
+    from propensity.io._sources import read_export
+    from propensity.training._backtest import binned_dataset
+    from propensity.training._training_set import build_training_set
 
     ts = build_training_set(read_export(generated_crm, require_outcomes=True), Config())
     x = to_model_frame(ts.builder.spec_, ts.frame)

@@ -10,8 +10,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from propensity._errors import UsageError
-from propensity._scoring import score_leads
-from propensity._sources import read_export
+from propensity.io._sources import read_export
+from propensity.scoring._batch import score_leads
 from tests._scoring_case import ScoringCase, scoring_case
 
 pytest.importorskip("pyspark")
@@ -24,7 +24,7 @@ def case() -> ScoringCase:
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[object]:
-    from propensity._spark import spark_session
+    from propensity.engines._spark import spark_session
 
     session = spark_session("propensity-tests")
     yield session
@@ -32,7 +32,7 @@ def spark() -> Iterator[object]:
 
 
 def test_spark_scores_equal_local_scores(case: ScoringCase, spark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from propensity._spark import score_with_spark
+    from propensity.engines._spark import score_with_spark
 
     out = tmp_path / "scores.parquet"
     summary = score_with_spark(case.folder, case.model, out, model_version="3", spark=spark, buckets=5)
@@ -46,7 +46,7 @@ def test_spark_scores_equal_local_scores(case: ScoringCase, spark, tmp_path: Pat
 
 def test_spark_training_set_equals_local_training_set(case: ScoringCase, spark) -> None:  # type: ignore[no-untyped-def]
     from propensity._config import Config
-    from propensity._spark import spark_training_set
+    from propensity.engines._spark import spark_training_set
 
     ts = spark_training_set(case.folder, case.export, Config(), spark=spark)
     assert ts.plan == case.training_set.plan
@@ -55,7 +55,7 @@ def test_spark_training_set_equals_local_training_set(case: ScoringCase, spark) 
 
 
 def test_spark_engine_reads_parquet_only(tmp_path: Path) -> None:
-    from propensity._spark import score_with_spark
+    from propensity.engines._spark import score_with_spark
 
     (tmp_path / "contacts.csv").write_text("contact_id,created_at\nc1,2025-01-01\n", encoding="utf-8")
     (tmp_path / "events.csv").write_text("contact_id,occurred_at,event_type\n", encoding="utf-8")

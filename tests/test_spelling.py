@@ -18,13 +18,13 @@ from propensity._config import (
     SearchConfig,
     load_config,
 )
-from propensity._export import validate_export
-from propensity._features import FeatureBuilder
-from propensity._generate import generate_crm
-from propensity._outcome_names import resolve_outcome_names
-from propensity._sources import read_export
-from propensity._spelling import merge_spellings, reading_aliases, spelling_key
 from propensity.cli import main
+from propensity.features._builder import FeatureBuilder
+from propensity.io._export import validate_export
+from propensity.io._outcome_names import resolve_outcome_names
+from propensity.io._sources import read_export
+from propensity.io._spelling import merge_spellings, reading_aliases, spelling_key
+from propensity.synthetic._generate import generate_crm
 from tests.conftest import make_export, tiny_tables
 
 
@@ -199,7 +199,7 @@ def test_a_messy_export_reads_as_the_clean_one(clean_and_messy: tuple[Path, Path
 
 @pytest.mark.slow
 def test_a_messy_export_trains_to_the_clean_figures(clean_and_messy: tuple[Path, Path]) -> None:
-    from propensity._train import train
+    from propensity.training._train import train
 
     config = Config(search=SearchConfig(trials=0))
     auc = [

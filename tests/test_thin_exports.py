@@ -18,12 +18,12 @@ import pytest
 
 from propensity._config import Config, FeatureConfig
 from propensity._errors import PropensityError
-from propensity._feature_spec import FeatureSpec
-from propensity._features import FeatureBuilder
-from propensity._guard import guard_training_set, uninformative
-from propensity._labels import SplitPlan
-from propensity._sources import read_export
-from propensity._training_set import TrainingSet
+from propensity.features._builder import FeatureBuilder
+from propensity.features._spec import FeatureSpec
+from propensity.io._sources import read_export
+from propensity.training._labels import SplitPlan
+from propensity.training._no_information import guard_training_set, uninformative
+from propensity.training._training_set import TrainingSet
 from tests.conftest import make_export, tiny_tables
 
 # Features computed from events: none of them may exist when the export has no events.
@@ -37,7 +37,7 @@ T = datetime(2025, 4, 1)
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from propensity._generate import generate_crm
+    from propensity.synthetic._generate import generate_crm
 
     out = tmp_path_factory.mktemp("thin") / "full"
     generate_crm(out, n_contacts=3000, seed=7, months=18, fmt="parquet")
@@ -68,7 +68,7 @@ def _thin(full: Path, out: Path, *, events: str, accounts: bool = True, extra: d
 
 
 def _train(folder: Path):  # type: ignore[no-untyped-def]
-    from propensity._train import train
+    from propensity.training._train import train
 
     return train(read_export(folder), Config(), tracking_uri=None)
 
@@ -126,7 +126,7 @@ def _training_set(frame: pl.DataFrame, spec: FeatureSpec) -> TrainingSet:
 
 
 def test_a_training_set_where_no_feature_varies_is_refused_in_one_line() -> None:
-    from propensity._feature_spec import FeatureDef
+    from propensity.features._spec import FeatureDef
 
     spec = FeatureSpec(features=(FeatureDef("contact_age_days", "numeric", "contact_age"), FeatureDef("region", "category", "region")),
                        event_types=(), high_intent_events=(), categories={"region": ()})
@@ -138,7 +138,7 @@ def test_a_training_set_where_no_feature_varies_is_refused_in_one_line() -> None
 
 
 def test_guard_records_the_features_left_out_for_lack_of_information() -> None:
-    from propensity._feature_spec import FeatureDef
+    from propensity.features._spec import FeatureDef
 
     spec = FeatureSpec(features=(FeatureDef("contact_age_days", "numeric", "contact_age", source="created_at"),
                                  FeatureDef("region", "category", "region", source="contacts.region")),
@@ -168,9 +168,9 @@ def test_an_export_without_events_or_accounts_trains_on_who_the_leads_are(no_eve
 
 
 def test_constant_and_all_missing_columns_are_left_out_of_model_drivers_and_reasons(no_events) -> None:  # type: ignore[no-untyped-def]
-    from propensity._labels import open_leads
     from propensity._model import to_model_frame
-    from propensity._reasons import top_reasons
+    from propensity.scoring._reasons import top_reasons
+    from propensity.training._labels import open_leads
 
     folder, result = no_events
     spec = result.model.spec
@@ -213,8 +213,8 @@ def test_an_export_with_one_event_type_trains(generated: Path, tmp_path: Path) -
 def test_a_category_with_one_known_level_reads_against_the_unknown() -> None:
     import pandas as pd
 
-    from propensity._feature_spec import FeatureDef
-    from propensity._reasons import drivers
+    from propensity.features._spec import FeatureDef
+    from propensity.scoring._reasons import drivers
 
     # industry is filled in for two leads (Software) and unknown for two; the known ones score higher
     spec = FeatureSpec(features=(FeatureDef("industry", "category", "industry", source="accounts.industry"),),

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from propensity._errors import DataError
-from propensity._timestamps import UTC_DTYPE, parse_utc
+from propensity.io._timestamps import UTC_DTYPE, parse_utc
 
 
 def parse(values: list[object], *, required: bool = False) -> list[datetime | None]:

@@ -1,4 +1,4 @@
-"""Tests for propensity._titles: free-text job titles -> (seniority, department)."""
+"""Tests for propensity.features._titles: free-text job titles -> (seniority, department)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import random
 import polars as pl
 import pytest
 
-from propensity import _titles
-from propensity._titles import (
+from propensity.features import _titles
+from propensity.features._titles import (
     DEPARTMENTS,
     MAX_TITLE_CHARS,
     SENIORITIES,

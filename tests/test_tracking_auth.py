@@ -97,7 +97,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from propensity._generate import generate_crm
+    from propensity.synthetic._generate import generate_crm
 
     out = tmp_path_factory.mktemp("auth-crm") / "crm"
     generate_crm(out, n_contacts=2000, seed=1, fmt="csv")

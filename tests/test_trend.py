@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from propensity._config import TrendConfig
-from propensity._trend import trend_of
+from propensity.scoring._trend import trend_of
 
 
 def test_trend_is_a_grade_change_or_a_change_both_absolute_and_relative() -> None:
@@ -31,7 +31,7 @@ def _by_hand(case, contact_id: str, t1, t2, index_fields: list[str], config: Tre
     """The lead's previous score, trend and moved_by worked out from `explain_contact` at both dates:
     the stored rule (contributions rounded to 4 decimals, |c| >= 0.005 kept), the biggest changes first
     (ties in field order), at least `min_change`, in words at the later date."""
-    from propensity._explain_contact import explain_contact
+    from propensity.scoring._explain import explain_contact
 
     before = explain_contact(case.export, case.model, contact_id, as_of=t1)
     now = explain_contact(case.export, case.model, contact_id, as_of=t2)
@@ -53,9 +53,9 @@ def _by_hand(case, contact_id: str, t1, t2, index_fields: list[str], config: Tre
 
 @pytest.mark.slow
 def test_scoring_twice_gives_trend_and_moved_by_that_match_a_hand_built_case(tmp_path: Path) -> None:
-    from propensity._history import previous_scores, record_scores
-    from propensity._reasons import FieldIndex
-    from propensity._scoring import default_as_of, score_leads
+    from propensity.lifecycle._score_history import previous_scores, record_scores
+    from propensity.scoring._batch import default_as_of, score_leads
+    from propensity.scoring._reasons import FieldIndex
     from tests._scoring_case import scoring_case
 
     case = scoring_case()
@@ -93,8 +93,8 @@ def test_scoring_twice_gives_trend_and_moved_by_that_match_a_hand_built_case(tmp
 
 @pytest.mark.slow
 def test_cli_scores_twice_with_a_trend_and_explain_shows_the_leads_score_history(tmp_path_factory: pytest.TempPathFactory) -> None:
-    from propensity._scoring import default_as_of
-    from propensity._sources import read_export
+    from propensity.io._sources import read_export
+    from propensity.scoring._batch import default_as_of
     from tests.test_pii import MODEL, canary_store, run_cli
 
     store = canary_store(tmp_path_factory)

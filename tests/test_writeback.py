@@ -12,7 +12,7 @@ import pytest
 
 from propensity._config import WritebackConfig, load_config
 from propensity._errors import UsageError
-from propensity._writeback import fit_text, writeback_frame
+from propensity.scoring._writeback import fit_text, writeback_frame
 
 LONG = "; ".join(f"+ {i} pricing-page views in the last 7 days, and a long tail of words to fill the field" for i in range(200))
 

@@ -15,10 +15,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from propensity._dictionary import find_dictionary, match_columns, read_dictionary
-from propensity._flat import binary_target, read_flat
-from propensity._flat_train import guard
 from propensity.cli import main
+from propensity.flat._table import binary_target, read_flat
+from propensity.flat._train import guard
+from propensity.leakage._dictionary import (
+    find_dictionary,
+    match_columns,
+    read_dictionary,
+)
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "x_education"
 LEADS = DATA / "Leads.csv"
@@ -111,9 +115,9 @@ def test_scores_every_unconverted_lead_with_reasons(trained: dict[str, str], tmp
 def test_report_shows_the_model_beside_the_company_scores_and_the_guard(trained: dict[str, str]) -> None:
     import re
 
-    from propensity._flat_report import flat_card, is_flat_report, render_flat_report
-    from propensity._report_data import collect_report
-    from propensity._tracking import load_model
+    from propensity.lifecycle._tracking import load_model
+    from propensity.reports._collect import collect_report
+    from propensity.reports._flat import flat_card, is_flat_report, render_flat_report
 
     uri = "models:/x-education@champion"
     report = collect_report(uri)

@@ -1,0 +1,2 @@
+"""Reports: the sales-ops HTML report, its figures, its SVG charts, the PNG plots, terminal tables.
+"""

@@ -1,0 +1,142 @@
+"""The rolling-origin backtest: every figure, the number of trees and the calibration come from it.
+
+Each fold of the plan (`SplitPlan.folds`, expanding window) is fitted on the cutoffs whose label
+windows closed before the one cutoff it is judged on. All folds are boosted together on one binned
+LightGBM Dataset (`lightgbm.cv` with the folds given), so one early-stopping decision (the mean
+held-out log loss over the folds) gives the number of trees the served model is refitted with.
+
+Calibration is fitted on out-of-time margins. The figures of fold k use a Platt scaling fitted on the
+folds before it (forward in time, as scores are used); the oldest fold has none before it, so its
+probabilities come from the later folds and are left out of the probability figures (its ranks
+count). The served calibration is fitted on every fold, the newest weighing most
+(`fold_weights`): the base rate of open leads drifts as stale leads pile up, and the newest folds
+are the closest to the date the scores are used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from propensity._model import PlattCalibration
+from propensity.training._labels import SplitPlan
+
+__all__ = ["HALF_LIFE_FOLDS", "Backtest", "OutOfTime", "binned_dataset", "cv_boost", "fold_indices", "fold_weights", "run_backtest"]
+
+# a fold's weight in the served calibration halves every this many folds back from the newest
+HALF_LIFE_FOLDS = 2.0
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """Out-of-time predictions for the judged rows (`rows`: positions in the training frame)."""
+
+    best_iteration: int
+    rows: np.ndarray  # positions of the judged rows in the training frame, fold by fold
+    fold: np.ndarray  # the fold of each judged row
+    y: np.ndarray
+    margin: np.ndarray  # the fold model's raw score
+    score: np.ndarray  # calibrated probability (fold k: a Platt scaling fitted on the folds before k)
+    forward: np.ndarray  # True where that calibration came only from earlier folds
+    calibration: PlattCalibration  # fitted on every fold, newest weighing most: the one served
+    logloss: float  # mean held-out log loss over the folds at best_iteration (the early-stopping figure)
+
+
+def fold_indices(cutoffs: np.ndarray, plan: SplitPlan, kept: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fit rows, judged rows) positions per fold, given each training row's cutoff; with `kept` (a
+    downsampled set), only kept rows are fitted on, while every row of a judged cutoff is judged."""
+    out = []
+    for f in plan.folds:
+        fitted = np.isin(cutoffs, np.array(f.fit, dtype="datetime64[us]"))
+        fit = np.flatnonzero(fitted if kept is None else fitted & kept)
+        judged = np.flatnonzero(np.isin(cutoffs, np.array(f.judged, dtype="datetime64[us]")))
+        out.append((fit, judged))
+    return out
+
+
+def fold_weights(fold: np.ndarray, n_folds: int) -> np.ndarray:
+    """Each row's weight in the served calibration: 1 for the newest fold, halving every
+    HALF_LIFE_FOLDS folds back."""
+    return np.power(0.5, (n_folds - 1 - np.asarray(fold, dtype=np.float64)) / HALF_LIFE_FOLDS)
+
+
+def binned_dataset(x: pd.DataFrame, y: np.ndarray, categorical: list[str], weight: np.ndarray | None = None) -> Any:
+    """One LightGBM Dataset for the whole training set, binned once and shared by every fold."""
+    import lightgbm as lgb
+
+    data = lgb.Dataset(
+        x, y, weight=weight, categorical_feature=categorical or "auto", free_raw_data=False,
+        params={"feature_pre_filter": False, "verbosity": -1},
+    )
+    return data.construct()
+
+
+def cv_boost(
+    params: dict[str, Any], data: Any, folds: list[tuple[np.ndarray, np.ndarray]], rounds: int, patience: int,
+    *, deadline: float | None = None,
+) -> tuple[Any, int, float]:
+    """`lightgbm.cv` on the given folds, early-stopped on the mean held-out log loss: (CVBooster,
+    best iteration, mean log loss there). Past `deadline` (time.monotonic()), the boosting stops
+    within one round with `OutOfTime`."""
+    import lightgbm as lgb
+
+    callbacks = [lgb.early_stopping(patience, verbose=False)]
+    if deadline is not None:
+        callbacks.append(_stop_at(deadline))
+    result = lgb.cv(
+        params,
+        data,
+        num_boost_round=rounds,
+        folds=[(fit, judged) for fit, judged in folds],
+        callbacks=callbacks,
+        return_cvbooster=True,
+        eval_train_metric=False,
+    )
+    curve = result["valid binary_logloss-mean"]
+    best = len(curve)
+    return result["cvbooster"], best, float(curve[-1])
+
+
+class OutOfTime(Exception):
+    """The wall-clock budget ended while a model was boosting."""
+
+
+def _stop_at(deadline: float) -> Any:
+    import time
+
+    def callback(env: Any) -> None:
+        if time.monotonic() > deadline:
+            raise OutOfTime(f"stopped at round {env.iteration}: the wall-clock budget ended")
+
+    callback.order = 40  # type: ignore[attr-defined]
+    return callback
+
+
+def run_backtest(
+    params: dict[str, Any], data: Any, x: pd.DataFrame, y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan,
+    *, rounds: int, patience: int, kept: np.ndarray | None = None,
+) -> Backtest:
+    """Boost every fold together (fitted on the `kept` rows), predict each fold's judged rows out of
+    time, calibrate forward."""
+    folds = fold_indices(cutoffs, plan, kept)
+    cv, best, logloss = cv_boost(params, data, folds, rounds, patience)
+    rows = np.concatenate([judged for _, judged in folds])
+    fold = np.concatenate([np.full(judged.size, k, dtype=np.int64) for k, (_, judged) in enumerate(folds)])
+    margin = np.concatenate(
+        [np.asarray(b.predict(x.iloc[judged], raw_score=True, num_iteration=best)) for b, (_, judged) in zip(cv.boosters, folds, strict=True)]
+    )
+    yj = y[rows]
+    n = len(folds)
+    score = np.empty(rows.size)
+    forward = np.zeros(rows.size, dtype=bool)
+    for k in range(n):
+        here = fold == k
+        before = fold < k if k > 0 else (fold > k if n > 1 else here)
+        cal = PlattCalibration.fit(margin[before], yj[before], fold_weights(fold[before], n))
+        score[here] = cal.apply(margin[here])
+        forward[here] = k > 0
+    served = PlattCalibration.fit(margin, yj, fold_weights(fold, n))
+    return Backtest(best, rows, fold, yj, margin, score, forward, served, logloss)

@@ -1,0 +1,116 @@
+"""Training sets: open leads at many monthly cutoffs, their features and labels, stacked."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import polars as pl
+
+from propensity._config import Config
+from propensity.features._builder import FeatureBuilder
+from propensity.io._export import CrmExport
+from propensity.training._labels import SplitPlan, label_pairs, open_leads, plan_split
+from propensity.training._sampling import Sampling, mark_kept
+
+log = logging.getLogger("propensity")
+
+__all__ = ["TrainingSet", "build_training_set", "history_start", "default_plan", "labelled_pairs", "sampled_pairs"]
+
+
+def history_start(export: CrmExport) -> datetime:
+    """When the recorded history begins: the first event, or without events the first outcome
+    (contacts may be older than their history; a cutoff before any recorded outcome would label
+    every lead negative)."""
+    if export.events.height:
+        return export.events["occurred_at"].min()  # type: ignore[return-value]
+    if export.outcomes is not None and export.outcomes.height:
+        return export.outcomes["occurred_at"].min()  # type: ignore[return-value]
+    return export.data_start
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Rows are (contact, cutoff) pairs of open leads at every matured cutoff; `fold` is the index of
+    the backtest fold judged on the row's cutoff (-1 when none is)."""
+
+    frame: pl.DataFrame
+    builder: FeatureBuilder
+    plan: SplitPlan
+    sampling: Sampling | None = None  # negative downsampling: rows with `keep` false are judged, never fitted
+
+    def kept(self) -> np.ndarray:
+        """Which rows may be fitted on (every row unless negatives were downsampled)."""
+        if "keep" not in self.frame.columns:
+            return np.ones(self.frame.height, dtype=bool)
+        return self.frame["keep"].to_numpy().astype(bool)
+
+    def judged(self) -> pl.DataFrame:
+        """The rows some backtest fold is judged on, in (cutoff, contact) order."""
+        return self.frame.filter(pl.col("fold") >= 0)
+
+    def at(self, cutoffs: tuple[datetime, ...] | list[datetime]) -> pl.DataFrame:
+        """The rows of these cutoffs."""
+        return self.frame.filter(pl.col("cutoff").is_in(list(cutoffs)))
+
+    @classmethod
+    def stack(
+        cls, labelled: pl.DataFrame, feats: pl.DataFrame, builder: FeatureBuilder, plan: SplitPlan, sampling: Sampling | None = None
+    ) -> TrainingSet:
+        """`labelled_pairs` with their features (however built), in (cutoff, contact) order.
+
+        Features built for the sorted pairs (as `build_training_set` does) are put beside them as
+        they are; features in another order are joined."""
+        labelled = labelled.sort("cutoff", "contact_id")
+        if feats.select("contact_id", "cutoff").equals(labelled.select("contact_id", "cutoff")):
+            frame = pl.concat([labelled, feats.drop("contact_id", "cutoff")], how="horizontal")
+        else:
+            frame = labelled.join(feats, on=["contact_id", "cutoff"], how="left", maintain_order="left")
+        return cls(frame, builder, plan, sampling)
+
+
+def default_plan(export: CrmExport, config: Config) -> SplitPlan:
+    """The monthly cutoffs and time-forward split of the export's recorded history (see `plan_split`)."""
+    return plan_split(history_start(export), export.data_end, config.label, config.split)
+
+
+def labelled_pairs(export: CrmExport, config: Config, plan: SplitPlan) -> pl.DataFrame:
+    """The open leads at every planned cutoff, with `label` (0/1) and `fold` (the backtest fold judged
+    on the cutoff, -1 when none is)."""
+    pairs = open_leads(export.contacts, export.outcomes, plan.all, config.label)
+    fold = pl.lit(-1, dtype=pl.Int8)
+    for i, f in enumerate(plan.folds):
+        fold = pl.when(pl.col("cutoff").is_in(list(f.judged))).then(pl.lit(i, dtype=pl.Int8)).otherwise(fold)
+    return label_pairs(pairs, export.outcomes, config.label).with_columns(fold.alias("fold"))
+
+
+def sampled_pairs(export: CrmExport, config: Config, plan: SplitPlan) -> tuple[pl.DataFrame, Sampling]:
+    """`labelled_pairs` with `keep` (negative downsampling), reduced to the rows that are fitted on or
+    judged (the only ones whose features are built), in (cutoff, contact) order."""
+    labelled, sampling = mark_kept(labelled_pairs(export, config, plan), config.sampling, config.model.seed)
+    if sampling.rate < 1.0:
+        log.info(
+            "sampling: every positive and %.1f%% of the %s negative leads are fitted on (%s kept); every lead of the "
+            "judged cutoffs is judged and calibrated on", 100 * sampling.rate, f"{sampling.negatives:,}", f"{sampling.kept_negatives:,}",
+        )
+    return labelled.filter(pl.col("keep") | (pl.col("fold") >= 0)).sort("cutoff", "contact_id"), sampling
+
+
+def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> TrainingSet:
+    """Features at every planned cutoff for the contacts open then, with labels from the horizon after."""
+    plan = plan or default_plan(export, config)
+    builder = FeatureBuilder(config.features).fit(export, plan.cutoffs[-1])
+    labelled, sampling = sampled_pairs(export, config, plan)
+    feats = _features(builder, export, labelled.select("contact_id", "cutoff"))
+    return TrainingSet.stack(labelled, feats, builder, plan, sampling)
+
+
+def _features(builder: FeatureBuilder, export: CrmExport, pairs: pl.DataFrame) -> pl.DataFrame:
+    """All pairs in one pass over the indexed events, behind a progress bar when a person watches."""
+    from propensity.reports._terminal import progress_steps
+
+    n = pairs["cutoff"].n_unique()
+    with progress_steps(f"features at {n} training-set cutoffs", n) as advance:
+        return builder.transform(export, pairs, on_cutoff=lambda _t: advance())
