@@ -11,7 +11,7 @@ import pytest
 from propensity._errors import DataError
 from propensity.leakage._dictionary import find_dictionary, read_dictionary
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def test_numbered_attribute_list_reads_names_types_and_descriptions_over_several_lines() -> None:

@@ -250,7 +250,7 @@ def _console_errors(stderr: str) -> list[str]:
 
 def _artifacts() -> Path:
     root = os.environ.get("PROPENSITY_TEST_ARTIFACTS")
-    path = Path(root) if root else Path(__file__).resolve().parent.parent / "reports" / "test-artifacts"
+    path = Path(root) if root else Path(__file__).resolve().parents[2] / "reports" / "test-artifacts"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

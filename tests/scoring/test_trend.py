@@ -56,7 +56,7 @@ def test_scoring_twice_gives_trend_and_moved_by_that_match_a_hand_built_case(tmp
     from propensity.lifecycle._score_history import previous_scores, record_scores
     from propensity.scoring._batch import default_as_of, score_leads
     from propensity.scoring._reasons import FieldIndex
-    from tests._scoring_case import scoring_case
+    from tests.scoring._scoring_case import scoring_case
 
     case = scoring_case()
     t2 = default_as_of(case.export)

@@ -14,7 +14,7 @@ from propensity.io._atomic import write_table
 from propensity.io._sources import read_export
 from propensity.scoring._batch import score_leads
 from propensity.scoring._stream import chunk_plan, score_folder
-from tests._scoring_case import ScoringCase, scoring_case
+from tests.scoring._scoring_case import ScoringCase, scoring_case
 
 
 @pytest.fixture(scope="module")

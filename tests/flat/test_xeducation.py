@@ -24,7 +24,7 @@ from propensity.leakage._dictionary import (
     read_dictionary,
 )
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "x_education"
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "x_education"
 LEADS = DATA / "Leads.csv"
 
 pytestmark = pytest.mark.skipif(not LEADS.is_file(), reason=f"X Education data not found at {DATA} (../shared/data/x_education)")

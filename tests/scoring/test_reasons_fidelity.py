@@ -10,7 +10,7 @@ import pytest
 from propensity._model import to_model_frame
 from propensity.scoring._reasons import FieldIndex, top_reasons
 from propensity.scoring._treeshap import TreeExplainer, explainer_for
-from tests._scoring_case import ScoringCase, scoring_case
+from tests.scoring._scoring_case import ScoringCase, scoring_case
 
 
 @pytest.fixture(scope="module")

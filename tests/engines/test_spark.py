@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 from propensity._errors import UsageError
 from propensity.io._sources import read_export
 from propensity.scoring._batch import score_leads
-from tests._scoring_case import ScoringCase, scoring_case
+from tests.scoring._scoring_case import ScoringCase, scoring_case
 
 pytest.importorskip("pyspark")
 

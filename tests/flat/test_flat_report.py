@@ -13,7 +13,7 @@ import pytest
 
 from propensity.cli import main
 from propensity.reports._flat import flat_card, is_flat_report, render_flat_report
-from tests.test_flat import synthetic_leads
+from tests.flat.test_flat import synthetic_leads
 
 MODEL = "models:/flat-report@champion"
 COMPARE = ["Activity Score", "Rep Rating"]

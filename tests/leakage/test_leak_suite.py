@@ -18,7 +18,7 @@ from propensity.leakage._dictionary import (
     match_columns,
     read_dictionary,
 )
-from tests.leak_suite import (
+from tests.leakage.leak_suite import (
     CLEAN_KINDS,
     FORMATS,
     LEAK_KINDS,
