@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from propensity._errors import PropensityError, UsageError
 from propensity._version import __version__
 from propensity.io._read_line import read_line
+from propensity.lifecycle._tracking import open_store
 
 if TYPE_CHECKING:
     from propensity.lifecycle._tracking import LoadedModel
@@ -145,8 +146,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     from propensity.io._atomic import check_table_path, write_table
     from propensity.lifecycle._tracking import (
         load_model,
-        point_at,
-        resolve_tracking_uri,
     )
     from propensity.scoring._batch import rejects_path, score_leads
 
@@ -164,7 +163,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not getattr(args, "source", None) and args.data_dir is not None and not account_level and _format(args) == "scores":
         return _score_streamed(args, out, as_of)  # a folder: in chunks, bounded memory
     export = _read_scoring_export(args, as_of)
-    point_at(resolve_tracking_uri(args.tracking_uri))
+    open_store(args.tracking_uri)
     loaded = _history_model(load_model(args.model))
     from propensity.scoring._batch import default_as_of
 
@@ -312,8 +311,6 @@ def _score_points(args: argparse.Namespace, out: Path, as_of: datetime | None) -
 def cmd_explain(args: argparse.Namespace) -> int:
     from propensity.lifecycle._tracking import (
         load_model,
-        point_at,
-        resolve_tracking_uri,
     )
     from propensity.reports._text import print_drivers
 
@@ -322,7 +319,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.data_dir is not None and args.contact is None:
         raise UsageError(f"DATA_DIR {args.data_dir} is read only to explain one lead: add --contact ID, or drop DATA_DIR for the model's drivers")
     if args.contact is None:
-        point_at(resolve_tracking_uri(args.tracking_uri))
+        open_store(args.tracking_uri)
         print_drivers(load_model(args.model), args.png)
         return EXIT_OK
     from propensity.io._sources import read_export
@@ -330,7 +327,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     as_of = _as_of(args.as_of)
     export = read_export(args.data_dir, created_at_required=False)
-    point_at(resolve_tracking_uri(args.tracking_uri))
+    open_store(args.tracking_uri)
     loaded = load_model(args.model)
     print_contact(explain_contact(export, loaded.model, args.contact, as_of=as_of, model_version=loaded.version))
     _print_score_history(args, loaded, str(args.contact).strip())
@@ -368,12 +365,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from propensity.lifecycle._tracking import point_at, resolve_tracking_uri
     from propensity.reports._collect import collect_report
     from propensity.reports._html import check_report_path, write_report
 
     out = check_report_path(args.out)
-    point_at(resolve_tracking_uri(args.tracking_uri))
+    open_store(args.tracking_uri)
     report = collect_report(args.model, scores=args.scores)
     write_report(report, out)
     drift = f"; score drift PSI {report.drift.psi:.3f} ({report.drift.status})" if report.drift else ""
@@ -600,13 +596,11 @@ def cmd_score_table(args: argparse.Namespace) -> int:
     from propensity.io._atomic import check_table_path, write_table
     from propensity.lifecycle._tracking import (
         load_model,
-        point_at,
-        resolve_tracking_uri,
     )
 
     out = check_table_path(args.out)
     table = _read_table(args)
-    point_at(resolve_tracking_uri(args.tracking_uri))
+    open_store(args.tracking_uri)
     loaded = load_model(args.model)
     if not is_flat_model(loaded.model):
         raise UsageError(f"model {args.model} was trained on a CRM export (contacts and events): score it with DATA_DIR or --source, not --table")
@@ -632,15 +626,13 @@ def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None)
     from propensity.lifecycle._score_history import history_run, model_name_of
     from propensity.lifecycle._tracking import (
         load_model,
-        point_at,
-        resolve_tracking_uri,
     )
     from propensity.scoring._batch import rejects_path
     from propensity.scoring._stream import DriftSample, prepare_folder
 
     with prepare_folder(args.data_dir, chunk_size=args.chunk_size, as_of=as_of) as prepared:
         print(read_line(prepared.export))
-        point_at(resolve_tracking_uri(args.tracking_uri))
+        open_store(args.tracking_uri)
         loaded = _history_model(load_model(args.model))
         previous, trend = _previous(args, loaded, prepared.resolved_as_of())
         drift = DriftSample(loaded.model)
@@ -672,13 +664,11 @@ def cmd_score_spark(args: argparse.Namespace) -> int:
     from propensity.engines._spark import score_with_spark
     from propensity.lifecycle._tracking import (
         load_model,
-        point_at,
-        resolve_tracking_uri,
     )
 
     if getattr(args, "source", None) or args.data_dir is None:
         raise UsageError("--engine spark reads a folder of Parquet tables: give DATA_DIR")
-    point_at(resolve_tracking_uri(args.tracking_uri))
+    open_store(args.tracking_uri)
     loaded = load_model(args.model)
     summary = score_with_spark(args.data_dir, loaded.model, args.out, model_version=loaded.version, as_of=_as_of(args.as_of))
     print(f"{summary} with model {loaded.uri} (version {loaded.version}) on Spark -> {args.out}")

@@ -342,6 +342,14 @@ class FeatureBuilder:
         feats = self._relative(feats, spec)
         return feats.select("contact_id", "cutoff", *spec.names)
 
+    def fit_transform(self, export: CrmExport, cutoff: datetime, pairs: pl.DataFrame) -> pl.DataFrame:
+        """`fit(export, cutoff)` then `transform(export, pairs)`: scikit-learn's convention, with time explicit."""
+        return self.fit(export, cutoff).transform(export, pairs)
+
+    def get_feature_names_out(self) -> list[str]:
+        """The model's feature columns, in order (after `contact_id` and `cutoff` in `transform`'s output)."""
+        return list(self._spec().names)
+
     @staticmethod
     def _prepare_outcomes(export: CrmExport, spec: FeatureSpec) -> pl.DataFrame | None:
         if not spec.outcome_types:

@@ -33,6 +33,7 @@ __all__ = [
     "ALERT",
     "REFERENCE_BINS",
     "psi",
+    "numeric_shares",
     "psi_status",
     "reference_profile",
     "drift_table",
@@ -66,7 +67,7 @@ def psi_status(value: float) -> str:
 
 
 # ------------------------------------------------------------------ profiles
-def _numeric_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def numeric_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Shares of the bins (-inf, e0], (e0, e1], ..., (ek, inf) and, last, of missing values."""
     v = np.asarray(values, dtype=np.float64)
     n = len(v)
@@ -87,7 +88,7 @@ def _numeric_profile(values: np.ndarray, bins: int) -> dict[str, Any]:
         edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1]))
     else:
         edges = np.array([], dtype=np.float64)
-    return {"kind": "numeric", "edges": [float(x) for x in edges], "shares": [float(x) for x in _numeric_shares(v, edges)]}
+    return {"kind": "numeric", "edges": [float(x) for x in edges], "shares": [float(x) for x in numeric_shares(v, edges)]}
 
 
 def _levels(values: pd.Series) -> pd.Series:
@@ -121,7 +122,7 @@ def drift_table(reference: dict[str, Any], spec: FeatureSpec, frame: pd.DataFram
     """PSI of the score and of every feature against the reference: name, kind, field, psi, status."""
     rows: list[tuple[str, str, str, float]] = []
     score_ref = reference["score"]
-    rows.append(("score", "score", "score", psi(score_ref["shares"], _numeric_shares(np.asarray(scores), np.asarray(score_ref["edges"])))))
+    rows.append(("score", "score", "score", psi(score_ref["shares"], numeric_shares(np.asarray(scores), np.asarray(score_ref["edges"])))))
     by_name = spec.by_name()
     for name, profile in reference["features"].items():
         if name not in frame.columns or name not in by_name:
@@ -130,7 +131,7 @@ def drift_table(reference: dict[str, Any], spec: FeatureSpec, frame: pd.DataFram
             value = _category_psi(profile, frame[name])
         else:
             now = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64)
-            value = psi(profile["shares"], _numeric_shares(now, np.asarray(profile["edges"])))
+            value = psi(profile["shares"], numeric_shares(now, np.asarray(profile["edges"])))
         rows.append((name, profile["kind"], by_name[name].field, value))
     table = pl.DataFrame(rows, schema={"name": pl.String, "kind": pl.String, "field": pl.String, "psi": pl.Float64}, orient="row")
     status = (

@@ -19,11 +19,13 @@ from propensity._errors import PropensityError, UsageError
 
 __all__ = [
     "resolve_tracking_uri",
+    "open_store",
     "point_at",
     "use_tracking",
     "log_propensity_model",
     "LoadedModel",
     "load_model",
+    "load_registered",
     "pip_requirements",
     "check_server",
     "describe_tracking_error",
@@ -32,6 +34,7 @@ __all__ = [
     "parse_model_uri",
     "run_id_of",
     "is_not_found",
+    "download_run_artifact",
 ]
 
 DEFAULT_HOME = Path("models")
@@ -46,9 +49,23 @@ def resolve_tracking_uri(flag: str | None = None, home: str | Path | None = None
     if env:
         return env
     root = Path(home) if home is not None else DEFAULT_HOME
-    root = root.resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{root / 'mlflow.db'}"
+    return f"sqlite:///{root.resolve() / 'mlflow.db'}"
+
+
+def open_store(flag: str | None = None, home: str | Path | None = None) -> str:
+    """Point MLflow at the store every command reads (`resolve_tracking_uri`) and return its URI.
+
+    Read-only: a local SQLite store that does not exist is a `UsageError` naming the file it
+    looked for, and nothing is created (MLflow would create an empty database there)."""
+    uri = resolve_tracking_uri(flag, home)
+    home_dir = _local_home(uri)
+    if home_dir is not None and not Path(uri[len("sqlite:///") :]).is_file():
+        raise UsageError(
+            f"no model store at {uri[len('sqlite:///') :]}: train a model first (propensity train), "
+            "or point --tracking-uri or MLFLOW_TRACKING_URI at your store"
+        )
+    point_at(uri)
+    return uri
 
 
 def _local_home(uri: str) -> Path | None:
@@ -69,13 +86,15 @@ def use_tracking(uri: str, experiment: str) -> str:
     """Point MLflow at `uri` and return the experiment id (created on first use)."""
     import mlflow
 
+    home = _local_home(uri)
+    if home is not None:
+        home.mkdir(parents=True, exist_ok=True)  # the first run writes the store
     point_at(uri)
     client = mlflow.MlflowClient()
     try:
         exp = client.get_experiment_by_name(experiment)
         if exp is not None:
             return exp.experiment_id
-        home = _local_home(uri)
         location = (home / "artifacts").resolve().as_uri() if home is not None else None
         return client.create_experiment(experiment, artifact_location=location)
     except Exception as exc:  # MLflow raises several types for an unreachable or refusing server
@@ -220,6 +239,20 @@ def run_id_of(client: Any, uri: str) -> str | None:
     return str(version.run_id) if version is not None and version.run_id else None
 
 
+def download_run_artifact(run_id: str, artifact_path: str, dst: Path) -> Path | None:
+    """A run's artifact as a local file, or None when the run does not have it (an older run).
+    Any other failure (auth, network, a broken store) is raised, never read as "not there"."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact_path, dst_path=str(dst)))
+    except (MlflowException, OSError) as exc:
+        if is_not_found(exc):
+            return None
+        raise
+
+
 def is_not_found(exc: BaseException) -> bool:
     """An MLflow error that says the run, model or artifact does not exist (not auth, not network)."""
     from mlflow.exceptions import MlflowException
@@ -238,6 +271,14 @@ def _version_of(uri: str) -> str:
     if ref.run_id:
         return f"run-{ref.run_id[:8]}"
     return uri
+
+
+def load_registered(uri: str, *, tracking_uri: str | None = None) -> LoadedModel:
+    """A registered model from the store every command uses (`tracking_uri`, else
+    MLFLOW_TRACKING_URI, else ./models/mlflow.db): `propensity.load_model`. A store that does not
+    exist is a `UsageError` naming it, and nothing is created."""
+    open_store(tracking_uri)
+    return load_model(uri)
 
 
 def load_model(uri: str) -> LoadedModel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -91,10 +92,13 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
     import tempfile
 
     import mlflow
-    from mlflow.exceptions import MlflowException
 
     from propensity._errors import UsageError
-    from propensity.lifecycle._tracking import is_not_found, load_model, parse_model_uri
+    from propensity.lifecycle._tracking import (
+        download_run_artifact,
+        load_model,
+        parse_model_uri,
+    )
     from propensity.training._metrics import (
         backtest_metrics,
         capture_at,
@@ -108,16 +112,16 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
     run = client.get_run(run_id)
     tmp = Path(tempfile.mkdtemp(prefix="propensity-report-"))
     try:
-        vpath = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=VALIDATION_ARTIFACT, dst_path=str(tmp)))
-        fpath = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=FIELDS_ARTIFACT, dst_path=str(tmp)))
-    except (MlflowException, OSError) as exc:
-        if not is_not_found(exc):
-            raise  # an auth or network error is not an old model: the caller's tracking_errors names it
-        raise UsageError(
-            f"model {model_uri}: its run {run_id} has no {VALIDATION_ARTIFACT} (trained before reports existed): retrain it"
-        ) from None
-    validation = pl.read_parquet(vpath)
-    fields = json.loads(fpath.read_text(encoding="utf-8"))
+        vpath = download_run_artifact(run_id, VALIDATION_ARTIFACT, tmp)
+        fpath = download_run_artifact(run_id, FIELDS_ARTIFACT, tmp)  # an auth or network error is raised: tracking_errors names it
+        if vpath is None or fpath is None:
+            raise UsageError(
+                f"model {model_uri}: its run {run_id} has no {VALIDATION_ARTIFACT} (trained before reports existed): retrain it"
+            )
+        validation = pl.read_parquet(vpath)
+        fields = json.loads(fpath.read_text(encoding="utf-8"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     meta = loaded.model.metadata
     drivers = list(meta.get("drivers", []))
     y = validation["label"].to_numpy().astype(np.int8)

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from propensity.lifecycle._drift import numeric_shares, psi
+
 __all__ = [
     "GRADES",
     "VALIDATION_ARTIFACT",
@@ -34,7 +36,6 @@ __all__ = [
     "movers",
     "Dependence",
     "dependence",
-    "psi",
     "Drift",
     "drift",
     "Report",
@@ -328,13 +329,6 @@ def _binned_means(x: np.ndarray, c: np.ndarray, bins: int = 12) -> tuple[list[fl
 
 
 # ------------------------------------------------------------ drift
-def psi(expected: np.ndarray, actual: np.ndarray, eps: float = 1e-4) -> float:
-    """Population stability index between two share vectors (each sums to 1)."""
-    e = np.clip(np.asarray(expected, dtype=np.float64), eps, None)
-    a = np.clip(np.asarray(actual, dtype=np.float64), eps, None)
-    return float(np.sum((a - e) * np.log(a / e)))
-
-
 @dataclass(frozen=True)
 class Drift:
     source: str  # file name of the scores
@@ -350,27 +344,6 @@ class Drift:
 
 def _status(value: float) -> str:
     return "stable" if value < 0.1 else "moderate shift" if value < 0.25 else "significant shift"
-
-
-def _psi_fn() -> Any:
-    try:  # the project's drift module (issue 4) owns PSI; this module's copy is the fallback
-        from propensity.lifecycle._drift import psi as shared_psi
-
-        return shared_psi
-    except ImportError:  # pragma: no cover - only without the drift module
-        return psi
-
-
-def _shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Shares of (-inf, e0], (e0, e1], ..., (ek, inf), then of missing values (as the drift module bins)."""
-    v = np.asarray(values, dtype=np.float64)
-    out = np.zeros(len(edges) + 2)
-    if len(v) == 0:
-        return out
-    missing = np.isnan(v)
-    out[: len(edges) + 1] = np.bincount(np.searchsorted(edges, v[~missing], side="left"), minlength=len(edges) + 1) / len(v)
-    out[-1] = missing.sum() / len(v)
-    return out
 
 
 def drift(reference: pl.DataFrame, scored: pl.DataFrame, source: str, model: Any = None) -> Drift:
@@ -391,10 +364,10 @@ def drift(reference: pl.DataFrame, scored: pl.DataFrame, source: str, model: Any
         method = "PSI of the score against the model's stored reference (deciles of the validation scores)"
     else:
         edges = np.unique(np.quantile(ref, np.linspace(0, 1, 11))[1:-1]) if len(ref) else np.array([])
-        expected = _shares(ref, edges)
+        expected = numeric_shares(ref, edges)
         method = "PSI of the score over the deciles of the validation scores"
-    actual = _shares(cur, edges)
-    value = float(_psi_fn()(expected, actual))
+    actual = numeric_shares(cur, edges)
+    value = psi(expected, actual)
     bounds = [0.0, *edges.tolist(), 1.0]
     bins = [(f"{100 * bounds[i]:.1f}-{100 * bounds[i + 1]:.1f}%", float(expected[i]), float(actual[i])) for i in range(len(edges) + 1)]
     grades = [

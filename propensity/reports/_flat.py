@@ -40,8 +40,9 @@ def is_flat_report(report: Any) -> bool:
 
 def flat_card(run_id: str, meta: Mapping[str, Any]) -> dict[str, Any]:
     """What the flat report shows beyond the history report's data, read from the run and the model."""
-    import mlflow
+    import polars as pl
 
+    from propensity.lifecycle._tracking import download_run_artifact
     from propensity.reports._data import gains_points
 
     flat = dict(meta.get("flat", {}))
@@ -49,18 +50,11 @@ def flat_card(run_id: str, meta: Mapping[str, Any]) -> dict[str, Any]:
     gains: dict[str, tuple[list[float], list[float]]] = {}
     tmp = Path(tempfile.mkdtemp(prefix="propensity-flat-report-"))
     try:
-        try:
-            local = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=COMPARISON_ARTIFACT, dst_path=str(tmp)))
+        local = download_run_artifact(run_id, COMPARISON_ARTIFACT, tmp)
+        if local is not None:  # else an older run: the model's metadata holds the same table
             comparison = json.loads(local.read_text(encoding="utf-8"))
-        except Exception:  # an older run: the model's metadata holds the same table
-            pass
-        try:
-            import polars as pl
-
-            local = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=FLAT_VALIDATION_ARTIFACT, dst_path=str(tmp)))
-            rows = pl.read_parquet(local)
-        except Exception:  # an older run: no per-lead compare scores, the table has the figures
-            rows = None
+        local = download_run_artifact(run_id, FLAT_VALIDATION_ARTIFACT, tmp)
+        rows = pl.read_parquet(local) if local is not None else None  # an older run: the table has the figures
         if rows is not None:
             y = rows["label"].to_numpy()
             for c in [r["score"] for r in comparison if r["score"] != "model"]:

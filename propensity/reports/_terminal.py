@@ -31,12 +31,13 @@ def _console(stderr: bool = False) -> Any:
 
 
 def render_table(
-    headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None, numeric: Sequence[int] = (), wrap: Sequence[int] = ()
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None, numeric: Sequence[int] = (), wrap: Sequence[int] = (),
+    pad_edge: bool = True,
 ) -> str:
-    """The table as text (what `print_table` prints), for tests and logs."""
+    """The table as text (what `print_table` prints), for tests and logs; `pad_edge=False`: flush left."""
     console = _console()
     with console.capture() as cap:
-        console.print(_table(headers, rows, title=title, numeric=numeric, wrap=wrap))
+        console.print(_table(headers, rows, title=title, numeric=numeric, wrap=wrap, pad_edge=pad_edge))
     return cap.get()
 
 
@@ -46,11 +47,13 @@ def print_table(
     _console().print(_table(headers, rows, title=title, numeric=numeric, wrap=wrap))
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None, numeric: Sequence[int], wrap: Sequence[int]) -> Any:
+def _table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None, numeric: Sequence[int], wrap: Sequence[int], pad_edge: bool = True
+) -> Any:
     from rich import box
     from rich.table import Table
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold", header_style="bold")
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold", header_style="bold", pad_edge=pad_edge)
     for i, h in enumerate(headers):
         table.add_column(str(h), justify="right" if i in numeric else "left", overflow="fold", no_wrap=i not in wrap)
     for r in rows:

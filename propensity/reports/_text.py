@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,12 @@ __all__ = ["format_table", "print_training_summary", "print_drivers"]
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(h) for h in headers]] + [[_cell(v) for v in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
-    sep = "  ".join("-" * w for w in widths)
-    return "\n".join([line(cells[0]), sep, *(line(r) for r in cells[1:])])
+    """A plain table: the first column as text, the others right-aligned, floats to three places.
+    Drawn by the one terminal table renderer (`propensity.reports._terminal.render_table`)."""
+    from propensity.reports._terminal import render_table
+
+    text = render_table(headers, [[_cell(v) for v in r] for r in rows], numeric=tuple(range(1, len(headers))), pad_edge=False)
+    return textwrap.dedent("\n".join(line.rstrip() for line in text.splitlines())).strip("\n")
 
 
 def _cell(v: Any) -> str:

@@ -73,6 +73,14 @@ class ScoreRun:
     # contact_id, contributions: each scored lead's business-field contributions (JSON) for the history
     contributions: pl.DataFrame | None = None
 
+    def __post_init__(self) -> None:
+        """An in-memory run counts its own scores and grade mix (a streamed run passes them in)."""
+        if self.n_scored is None:
+            object.__setattr__(self, "n_scored", self.scores.height)
+        if self.grade_counts is None and "grade" in self.scores.columns:
+            counts = self.scores["grade"].value_counts().sort("grade")
+            object.__setattr__(self, "grade_counts", {str(g): int(n) for g, n in counts.iter_rows()})
+
     def for_history(self) -> pl.DataFrame:
         """The scores with their `contributions` column, as the score history stores them."""
         if self.contributions is None:

@@ -16,7 +16,8 @@ import polars as pl
 import pytest
 
 from propensity.cli import main
-from propensity.reports._data import GRADES, migration, points_tiers, psi
+from propensity.lifecycle._drift import psi
+from propensity.reports._data import GRADES, migration, points_tiers
 from tests.conftest import CANARY_EMAIL, CANARY_NAME, IN_CI, unavailable
 
 MODEL = "models:/lead-propensity@champion"
