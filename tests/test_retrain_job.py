@@ -56,11 +56,18 @@ def _store(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
 
 
+def _readme_example() -> str:
+    return re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S).group(1)
+
+
 # ------------------------------------------------------------------ the wrapper, for real
 @pytest.mark.slow
 def test_the_cron_wrapper_promotes_on_the_first_run_and_keeps_on_the_same_data(crm: Path, tmp_path: Path) -> None:
-    uri, log = _store(tmp_path), tmp_path / "logs" / "retrain.log"
-    (tmp_path / "store").mkdir()
+    # laid out as `make demo` leaves a folder, so that the README's Python example runs as written
+    uri, log = f"sqlite:///{tmp_path / 'models' / 'mlflow.db'}", tmp_path / "logs" / "retrain.log"
+    (tmp_path / "models").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "demo-crm").symlink_to(crm)
     first = _run("--config", str(crm.parent / "fast.toml"), "--log", str(log), str(crm), PROPENSITY_TRACKING_URI=uri)
     assert first.returncode == 0, first.stderr + log.read_text()
     assert first.stderr == ""  # nothing for cron to mail
@@ -74,6 +81,12 @@ def test_the_cron_wrapper_promotes_on_the_first_run_and_keeps_on_the_same_data(c
     assert len(status) == 2 and re.search(rf"propensity retrain {NAME} .*: kept \(exit 3\): the champion stays", status[1])
     raw = _run("--config", str(crm.parent / "fast.toml"), "--raw-exit", str(crm), PROPENSITY_TRACKING_URI=uri)
     assert raw.returncode == 3 and "kept (exit 3)" in raw.stdout
+
+    # after the job, the README's Python example scores with the champion it promoted
+    example = subprocess.run([sys.executable, "-c", _readme_example()], cwd=tmp_path, capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300, check=False)
+    assert example.returncode == 0, example.stderr
+    assert "contact_id" in example.stdout and "grade" in example.stdout and "reasons" in example.stdout
 
 
 def test_a_locked_model_is_skipped_quietly_with_exit_0_and_4_raw(crm: Path, tmp_path: Path) -> None:
