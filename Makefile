@@ -25,7 +25,7 @@ docs: $(VENV)/.docs-installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 $(VENV)/.docs-installed: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test,docs]'
+	$(BIN)/pip install --quiet -e '.[docs]'
 	touch $@
 
 # The worked example (docs/flat-tables.md): the real X Education leads (not shipped; read from ../shared), from raw
