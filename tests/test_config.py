@@ -81,7 +81,7 @@ def test_num_threads_0_means_every_core() -> None:
     import os
 
     from propensity._config import ModelConfig
-    from propensity.training._search import lgb_params
+    from propensity.training._fit import lgb_params
 
     assert lgb_params(Config())["num_threads"] == os.cpu_count()
     assert lgb_params(Config(model=ModelConfig(num_threads=1)))["num_threads"] == 1

@@ -53,6 +53,7 @@ from propensity.leakage._plausibility import (
     check_plausibility,
 )
 from propensity.scoring._grades import GradeScale
+from propensity.training._fit import boost, calibrate, lgb_params
 from propensity.training._metrics import probability_metrics, ranking_metrics
 
 __all__ = ["FLAT_MODEL_NAME", "FlatTrainResult", "Guarded", "guard", "train_flat", "compare_scores", "format_flat_summary"]
@@ -96,15 +97,13 @@ class FlatTrainResult:
 def _params(config: Config) -> dict[str, Any]:
     """The [model] settings as the history path trains them, with smoothing for a flat table's
     many-level categories."""
-    from propensity.training._search import lgb_params
-
     return lgb_params(config, min_data_per_group=20, cat_smooth=10.0)
 
 
 def _fit(
     x: pd.DataFrame, y: np.ndarray, fit_idx: np.ndarray, stop_idx: np.ndarray, config: Config, spec_categorical: list[str]
 ) -> tuple[Any, PlattCalibration, int]:
-    """LightGBM on `fit_idx`, early stopping and Platt calibration on `stop_idx`."""
+    """LightGBM on `fit_idx`, early stopping and Platt calibration on `stop_idx` (the one fit path)."""
     import lightgbm as lgb
 
     for part, idx in (("training", fit_idx), ("early-stopping", stop_idx)):
@@ -112,19 +111,9 @@ def _fit(
             raise PropensityError(f"the {part} rows of a fold hold one class only: too few converted (or unconverted) leads to learn from")
     dtrain = lgb.Dataset(x.iloc[fit_idx], y[fit_idx], categorical_feature=spec_categorical or "auto", free_raw_data=True)
     dstop = lgb.Dataset(x.iloc[stop_idx], y[stop_idx], reference=dtrain)
-    booster = lgb.train(
-        _params(config),
-        dtrain,
-        num_boost_round=config.model.num_boost_round,
-        valid_sets=[dstop],
-        valid_names=["stop"],
-        callbacks=[lgb.early_stopping(config.model.early_stopping_rounds, verbose=False)],
-    )
-    best = booster.best_iteration or booster.current_iteration()
-    if best != booster.current_iteration():
-        booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+    booster, best = boost(_params(config), dtrain, config.model.num_boost_round, valid_set=dstop, patience=config.model.early_stopping_rounds)
     margin = np.asarray(booster.predict(x.iloc[stop_idx], raw_score=True), dtype=np.float64)
-    return booster, PlattCalibration.fit(margin, y[stop_idx]), int(best)
+    return booster, calibrate(margin, y[stop_idx]), best
 
 
 def _holdout(idx: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from propensity._model import PlattCalibration
+from propensity.training._fit import calibrate, cv_boost
 from propensity.training._labels import SplitPlan
 
-__all__ = ["HALF_LIFE_FOLDS", "Backtest", "OutOfTime", "binned_dataset", "cv_boost", "fold_indices", "fold_weights", "run_backtest"]
+__all__ = ["HALF_LIFE_FOLDS", "Backtest", "fold_indices", "fold_weights", "run_backtest"]
 
 # a fold's weight in the served calibration halves every this many folds back from the newest
 HALF_LIFE_FOLDS = 2.0
@@ -63,58 +64,6 @@ def fold_weights(fold: np.ndarray, n_folds: int) -> np.ndarray:
     return np.power(0.5, (n_folds - 1 - np.asarray(fold, dtype=np.float64)) / HALF_LIFE_FOLDS)
 
 
-def binned_dataset(x: pd.DataFrame, y: np.ndarray, categorical: list[str], weight: np.ndarray | None = None) -> Any:
-    """One LightGBM Dataset for the whole training set, binned once and shared by every fold."""
-    import lightgbm as lgb
-
-    data = lgb.Dataset(
-        x, y, weight=weight, categorical_feature=categorical or "auto", free_raw_data=False,
-        params={"feature_pre_filter": False, "verbosity": -1},
-    )
-    return data.construct()
-
-
-def cv_boost(
-    params: dict[str, Any], data: Any, folds: list[tuple[np.ndarray, np.ndarray]], rounds: int, patience: int,
-    *, deadline: float | None = None,
-) -> tuple[Any, int, float]:
-    """`lightgbm.cv` on the given folds, early-stopped on the mean held-out log loss: (CVBooster,
-    best iteration, mean log loss there). Past `deadline` (time.monotonic()), the boosting stops
-    within one round with `OutOfTime`."""
-    import lightgbm as lgb
-
-    callbacks = [lgb.early_stopping(patience, verbose=False)]
-    if deadline is not None:
-        callbacks.append(_stop_at(deadline))
-    result = lgb.cv(
-        params,
-        data,
-        num_boost_round=rounds,
-        folds=[(fit, judged) for fit, judged in folds],
-        callbacks=callbacks,
-        return_cvbooster=True,
-        eval_train_metric=False,
-    )
-    curve = result["valid binary_logloss-mean"]
-    best = len(curve)
-    return result["cvbooster"], best, float(curve[-1])
-
-
-class OutOfTime(Exception):
-    """The wall-clock budget ended while a model was boosting."""
-
-
-def _stop_at(deadline: float) -> Any:
-    import time
-
-    def callback(env: Any) -> None:
-        if time.monotonic() > deadline:
-            raise OutOfTime(f"stopped at round {env.iteration}: the wall-clock budget ended")
-
-    callback.order = 40  # type: ignore[attr-defined]
-    return callback
-
-
 def run_backtest(
     params: dict[str, Any], data: Any, x: pd.DataFrame, y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan,
     *, rounds: int, patience: int, kept: np.ndarray | None = None,
@@ -135,8 +84,8 @@ def run_backtest(
     for k in range(n):
         here = fold == k
         before = fold < k if k > 0 else (fold > k if n > 1 else here)
-        cal = PlattCalibration.fit(margin[before], yj[before], fold_weights(fold[before], n))
+        cal = calibrate(margin[before], yj[before], fold_weights(fold[before], n))
         score[here] = cal.apply(margin[here])
         forward[here] = k > 0
-    served = PlattCalibration.fit(margin, yj, fold_weights(fold, n))
+    served = calibrate(margin, yj, fold_weights(fold, n))
     return Backtest(best, rows, fold, yj, margin, score, forward, served, logloss)

@@ -14,7 +14,6 @@ stop the search early, and then how many trials ran depends on the machine (reco
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +23,7 @@ import numpy as np
 from propensity._config import Config
 from propensity.training._labels import Fold, SplitPlan
 
-__all__ = ["SearchResult", "lgb_params", "search_budget", "search_params", "TUNED"]
+__all__ = ["SearchResult", "search_budget", "search_params", "TUNED"]
 
 log = logging.getLogger("propensity")
 
@@ -55,30 +54,6 @@ class SearchResult:
         }
 
 
-def lgb_params(config: Config, **overrides: Any) -> dict[str, Any]:
-    """LightGBM parameters of a config's [model] section (plain binary log loss, no class weights)."""
-    m = config.model
-    params = {
-        "objective": "binary",
-        "metric": "binary_logloss",
-        "learning_rate": m.learning_rate,
-        "num_leaves": m.num_leaves,
-        "max_depth": m.max_depth,
-        "min_child_samples": m.min_child_samples,
-        "feature_fraction": m.feature_fraction,
-        "bagging_fraction": m.bagging_fraction,
-        "bagging_freq": m.bagging_freq,
-        "lambda_l2": m.lambda_l2,
-        "seed": m.seed,
-        "deterministic": True,
-        "force_col_wise": True,
-        "num_threads": m.num_threads or os.cpu_count() or 1,  # 0: every core
-        "verbosity": -1,
-    }
-    params.update(overrides)
-    return params
-
-
 def _both_classes(y: np.ndarray) -> bool:
     return 0 < int(y.sum()) < len(y)
 
@@ -98,7 +73,8 @@ def search_params(
 ) -> SearchResult | None:
     """Search the TUNED settings on the newest `[search] folds` backtest folds of the binned training
     Dataset `data`; None when there is no search (trials <= 1, or too few positives)."""
-    from propensity.training._backtest import OutOfTime, cv_boost, fold_indices
+    from propensity.training._backtest import fold_indices
+    from propensity.training._fit import OutOfTime, cv_boost, lgb_params
 
     s = config.search
     if s.trials <= 1:

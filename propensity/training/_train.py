@@ -26,9 +26,9 @@ from propensity.scoring._reasons import drivers
 from propensity.training._backtest import (
     HALF_LIFE_FOLDS,
     Backtest,
-    binned_dataset,
     run_backtest,
 )
+from propensity.training._fit import binned_dataset
 from propensity.training._gate import backtest_figures, guard_checks, judge
 from propensity.training._labels import SplitPlan
 from propensity.training._metrics import backtest_metrics, capture_at, ranking_metrics
@@ -73,9 +73,8 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtes
     The backtest decides the settings (search), the number of trees (early stopping on the folds'
     mean held-out log loss) and the calibration (Platt on the out-of-time margins, newest folds
     weighing most); the model returned is LightGBM refitted with those settings on all the rows."""
-    import lightgbm as lgb
-
-    from propensity.training._search import lgb_params, search_params
+    from propensity.training._fit import boost, lgb_params
+    from propensity.training._search import search_params
 
     spec = ts.builder.spec_
     x = to_model_frame(spec, ts.frame)
@@ -94,7 +93,7 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtes
         rounds=config.model.num_boost_round, patience=config.model.early_stopping_rounds, kept=kept,
     )
     fitted = data if kept.all() else data.subset(np.flatnonzero(kept))
-    booster = lgb.train(params, fitted, num_boost_round=bt.best_iteration)  # every matured cutoff
+    booster, _ = boost(params, fitted, bt.best_iteration)  # every matured cutoff
     meta: dict[str, Any] = {"search": found.to_dict()} if found else {}
     meta["fitted_rows"] = int(fitted.num_data())  # the rows the served booster was fitted on
     if ts.sampling is not None:

@@ -24,7 +24,7 @@ def test_the_budget_grows_with_the_rows_fitted_on_up_to_its_cap() -> None:
 def binned(generated_crm: Any) -> tuple[Any, ...]:
     from propensity._model import to_model_frame
     from propensity.io._sources import read_export
-    from propensity.training._backtest import binned_dataset
+    from propensity.training._fit import binned_dataset
     from propensity.training._training_set import build_training_set
 
     ts = build_training_set(read_export(generated_crm, require_outcomes=True), Config())

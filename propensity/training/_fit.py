@@ -1,0 +1,121 @@
+"""The one fit path: LightGBM's parameters, boosting with early stopping and a wall-clock stop,
+truncation to the best iteration, and Platt calibration. Event training (the backtest and the refit),
+the search and flat-table training all fit through these functions.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from propensity._config import Config
+from propensity._model import PlattCalibration
+
+__all__ = ["OutOfTime", "binned_dataset", "boost", "calibrate", "cv_boost", "lgb_params"]
+
+
+def lgb_params(config: Config, **overrides: Any) -> dict[str, Any]:
+    """LightGBM parameters of a config's [model] section (plain binary log loss, no class weights)."""
+    m = config.model
+    params = {
+        "objective": "binary",
+        "metric": "binary_logloss",
+        "learning_rate": m.learning_rate,
+        "num_leaves": m.num_leaves,
+        "max_depth": m.max_depth,
+        "min_child_samples": m.min_child_samples,
+        "feature_fraction": m.feature_fraction,
+        "bagging_fraction": m.bagging_fraction,
+        "bagging_freq": m.bagging_freq,
+        "lambda_l2": m.lambda_l2,
+        "seed": m.seed,
+        "deterministic": True,
+        "force_col_wise": True,
+        "num_threads": m.num_threads or os.cpu_count() or 1,  # 0: every core
+        "verbosity": -1,
+    }
+    params.update(overrides)
+    return params
+
+
+def binned_dataset(x: pd.DataFrame, y: np.ndarray, categorical: list[str], weight: np.ndarray | None = None) -> Any:
+    """One LightGBM Dataset for the whole training set, binned once and shared by every fold."""
+    import lightgbm as lgb
+
+    data = lgb.Dataset(
+        x, y, weight=weight, categorical_feature=categorical or "auto", free_raw_data=False,
+        params={"feature_pre_filter": False, "verbosity": -1},
+    )
+    return data.construct()
+
+
+def cv_boost(
+    params: dict[str, Any], data: Any, folds: list[tuple[np.ndarray, np.ndarray]], rounds: int, patience: int,
+    *, deadline: float | None = None,
+) -> tuple[Any, int, float]:
+    """`lightgbm.cv` on the given folds, early-stopped on the mean held-out log loss: (CVBooster,
+    best iteration, mean log loss there). Past `deadline` (time.monotonic()), the boosting stops
+    within one round with `OutOfTime`."""
+    import lightgbm as lgb
+
+    callbacks = [lgb.early_stopping(patience, verbose=False)]
+    if deadline is not None:
+        callbacks.append(_stop_at(deadline))
+    result = lgb.cv(
+        params,
+        data,
+        num_boost_round=rounds,
+        folds=[(fit, judged) for fit, judged in folds],
+        callbacks=callbacks,
+        return_cvbooster=True,
+        eval_train_metric=False,
+    )
+    curve = result["valid binary_logloss-mean"]
+    best = len(curve)
+    return result["cvbooster"], best, float(curve[-1])
+
+
+def boost(
+    params: dict[str, Any], train_set: Any, rounds: int, *, valid_set: Any = None, patience: int | None = None,
+    deadline: float | None = None,
+) -> tuple[Any, int]:
+    """`lightgbm.train` for `rounds`, early-stopped on `valid_set` when given (then truncated to the
+    best iteration, so the booster holds only the trees it predicts with): (booster, trees)."""
+    import lightgbm as lgb
+
+    callbacks = []
+    if valid_set is not None and patience is not None:
+        callbacks.append(lgb.early_stopping(patience, verbose=False))
+    if deadline is not None:
+        callbacks.append(_stop_at(deadline))
+    valid = {"valid_sets": [valid_set], "valid_names": ["stop"]} if valid_set is not None else {}
+    booster = lgb.train(params, train_set, num_boost_round=rounds, callbacks=callbacks, **valid)
+    best = booster.best_iteration or booster.current_iteration()
+    if best != booster.current_iteration():
+        booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+    return booster, int(best)
+
+
+def calibrate(margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> PlattCalibration:
+    """Platt scaling of raw margins against 0/1 outcomes (monotone: ranks are unchanged)."""
+    return PlattCalibration.fit(margin, y, weight)
+
+
+class OutOfTime(Exception):
+    """The wall-clock budget ended while a model was boosting."""
+
+
+def _stop_at(deadline: float) -> Any:
+    import time
+
+    def callback(env: Any) -> None:
+        if time.monotonic() > deadline:
+            raise OutOfTime(f"stopped at round {env.iteration}: the wall-clock budget ended")
+
+    callback.order = 40  # type: ignore[attr-defined]
+    return callback
+
+
