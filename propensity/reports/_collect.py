@@ -80,11 +80,17 @@ def _input_drift(scores: Path, spec: Any, top: int = 10) -> list[tuple[str, floa
         rows = table.filter(pl.col("name") != "score").sort("psi", descending=True).head(top)
         by_name = spec.by_name()
         return [
-            (f"{spec.field_label(by_name[n].field)}: {axis_label(spec, by_name[n])}" if n in by_name else str(n).replace("_", " "), float(v))
+            (_input_name(spec, by_name[n]) if n in by_name else str(n).replace("_", " "), float(v))
             for n, v in rows.select("name", "psi").iter_rows()
         ]
     except (pl.exceptions.PolarsError, OSError, ValueError, TypeError):  # a foreign or older drift file: the score PSI above still stands
         return []
+
+
+def _input_name(spec: Any, f: Any) -> str:
+    """A model input in words: its business field, and what the value measures when that says more."""
+    label, axis = str(spec.field_label(f.field)), axis_label(spec, f)
+    return label if axis == label else f"{label}: {axis}"
 
 
 def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:

@@ -50,16 +50,26 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return out
 
 
-# the odds multipliers a dependence chart's axis may mark, from a tenth to ten times an average lead's odds
-_ODDS_MARKS = (0.1, 0.2, 0.25, 1 / 3, 0.5, 2 / 3, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0)
+# the odds multipliers a dependence chart's axis may mark: round ones first, finer ones when the range is narrow
+_ODDS_MARKS = (
+    (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0),
+    (0.25, 1 / 3, 2 / 3, 1.5, 3.0, 4.0),
+    (0.8, 0.9, 1.1, 1.25),
+)
 
 
-def odds_ticks(lo: float, hi: float) -> list[float]:
-    """Where to mark an axis of contributions (log-odds inside) with round odds multipliers."""
-    inside = [math.log(m) for m in _ODDS_MARKS if lo <= math.log(m) <= hi]
-    step = max(1, math.ceil(len(inside) / 5))
-    picked = inside[::step]
-    return picked if 0.0 in picked or not inside else sorted({*picked, 0.0})
+def odds_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
+    """Where to mark an axis of contributions (log-odds inside) with round odds multipliers: the
+    finest set of marks that puts at most `most` inside [lo, hi] (x1 always among them)."""
+    marks: list[float] = []
+    picked: list[float] = [0.0]
+    for level in _ODDS_MARKS:
+        marks += level
+        inside = sorted(math.log(m) for m in marks if lo <= math.log(m) <= hi)
+        if len(inside) > most and len(picked) >= 3:
+            break
+        picked = inside
+    return sorted({*picked, 0.0})
 
 
 def odds_tick(v: float) -> str:
