@@ -83,6 +83,9 @@ class FeatureConfig:
     unsubscribe_events: tuple[Name, ...] = ("email_unsubscribe",)
     # outcomes known at the cutoff (a colleague's opportunity, the contact's own mql) as features
     outcome_history: bool = True
+    # contacts/accounts columns kept as features although they look like identifiers (hash-like
+    # values, or almost every row its own value); every other identifier-like column is left out
+    keep_columns: tuple[Name, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from propensity.features._committee import (
 )
 from propensity.features._engagement import engagement, scan_windows
 from propensity.features._event_index import DAY_US, EventIndex, KeyIndex, epoch_us
+from propensity.features._identifiers import identifier_reason
 from propensity.features._spec import FeatureDef, FeatureSpec, event_label
 from propensity.features._titles import SENIORITY_RANK, parse_titles
 from propensity.io._export import CrmExport
@@ -115,9 +116,21 @@ class FeatureBuilder:
             feats.append(FeatureDef("first_touch_lag_days", "lag", "contact_age", source="created_at"))
         labels["contact_age"] = "time in the CRM"
         used = {f.name for f in feats}
+        left_out: dict[str, str] = {}
+        keep = set(cfg.keep_columns)
+        unknown = sorted(keep - set(contacts.columns) - set(accounts.columns))
+        if unknown:
+            raise PropensityError(
+                f"[features] keep_columns: no column {unknown[0]!r} in contacts or accounts "
+                f"(personal-data columns are dropped on read; columns: {', '.join([*contacts.columns, *accounts.columns][:12])})"
+            )
         for table, frame, skip in (("contacts", contacts, {"title_seniority", "title_department"}), ("accounts", accounts, {"account_id"})):
             for col in frame.columns:
                 if col in _CONTACT_FIXED or col in skip:
+                    continue
+                why = None if col in keep else identifier_reason(col, frame[col], cfg.max_categories)
+                if why is not None:
+                    left_out[f"{table}.{col}"] = why
                     continue
                 name = sanitize(col)
                 if name in used:
@@ -150,7 +163,10 @@ class FeatureBuilder:
             trend_days=cfg.trend_days,
             decay_half_life_days=float(cfg.decay_half_life_days),
             outcome_types=outcome_types,
+            left_out=left_out,
         )
+        if left_out:
+            log.info("left out as identifiers (keep one with [features] keep_columns): %s", "; ".join(f"{k}: {v}" for k, v in left_out.items()))
         return self
 
     @staticmethod

@@ -81,6 +81,8 @@ class FeatureSpec:
     version: int = SPEC_VERSION
     decay_half_life_days: float = 14.0
     outcome_types: tuple[str, ...] = ()
+    # export columns that look like identifiers and are not features: "table.column" -> why
+    left_out: dict[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -122,4 +124,5 @@ class FeatureSpec:
             version=int(data["version"]),
             decay_half_life_days=float(data.get("decay_half_life_days", 14.0)),
             outcome_types=tuple(data.get("outcome_types", ())),
+            left_out=dict(data.get("left_out", {})),
         )

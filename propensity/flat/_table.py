@@ -26,6 +26,7 @@ import pandas as pd
 import polars as pl
 
 from propensity._errors import DataError, UsageError
+from propensity.features._identifiers import hash_like
 from propensity.features._spec import FeatureDef, FeatureSpec
 from propensity.io._export import is_pii_column, normalize_column_name
 
@@ -332,15 +333,19 @@ def _numbers(values: pl.Series) -> pl.Series | None:
     return None
 
 
-def profile_columns(table: FlatTable, skip: Iterable[str] = ()) -> dict[str, ColumnProfile]:
-    """Each column's kind; `skip` (target, id, date column) are left out."""
-    skipped = set(skip)
+def profile_columns(table: FlatTable, skip: Iterable[str] = (), keep: Iterable[str] = ()) -> dict[str, ColumnProfile]:
+    """Each column's kind; `skip` (target, id, date column) are left out; a column in `keep` that
+    looks like an identifier or free text is a category all the same (kept on purpose)."""
+    skipped, kept = set(skip), set(keep)
     out: dict[str, ColumnProfile] = {}
     n = table.height
     for column in table.frame.columns:
         if column in skipped:
             continue
-        out[column] = _profile(table.frame[column], column, n)
+        p = _profile(table.frame[column], column, n)
+        if column in kept and p.kind in ("identifier", "text"):
+            p = ColumnProfile(column, "category", p.missing, p.distinct, f"kept on purpose (--keep) although {p.note}")
+        out[column] = p
     return out
 
 
@@ -379,6 +384,9 @@ def _profile(values: pl.Series, column: str, n: int) -> ColumnProfile:
         return ColumnProfile(column, "date", missing, distinct, "a date: used only as --date-column")
     if distinct == len(present) and len(present) >= 20:
         return ColumnProfile(column, "identifier", missing, distinct, "a different value in every row: an identifier")
+    example = hash_like(present)
+    if example is not None:
+        return ColumnProfile(column, "identifier", missing, distinct, f"hash-like values such as {example!r}: an identifier")
     if distinct > max(MAX_LEVELS, len(present) // 2):
         return ColumnProfile(column, "text", missing, distinct, f"{distinct:,} different values: free text or an identifier")
     return ColumnProfile(column, "category", missing, distinct)

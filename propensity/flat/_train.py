@@ -225,7 +225,7 @@ def guard(
     threshold: float = DEFAULT_THRESHOLD,
 ) -> Guarded:
     """Verdicts on every column that could be a feature (all but `skip`: target, id, date)."""
-    profiles = profile_columns(table, skip=skip)
+    profiles = profile_columns(table, skip=skip, keep=keep)
     candidates = [c for c, p in profiles.items() if p.kind in FEATURE_KINDS]
     if not candidates:
         raise DataError(table.name, None, "no column can be a feature (every other column is an id, a date, free text or empty)")
@@ -364,6 +364,8 @@ def train_flat(
             "date_column": date_column,
             "placeholders": list(table.placeholders),
             "columns": features,
+            # identifiers and free text: never features unless kept (--keep); the report names them
+            "left_out": {p.column: p.note for p in profiles.values() if p.kind in ("identifier", "text")},
         },
         "label": {"target": target, "text": f"{target} (one row per lead)", "positive_outcomes": [target], "horizon_days": None},
         "split": split_text,

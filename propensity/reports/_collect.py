@@ -16,6 +16,7 @@ from propensity.reports._data import (
     GRADES,
     VALIDATION_ARTIFACT,
     Report,
+    axis_label,
     calibration_bins,
     dependence,
     drift,
@@ -80,11 +81,17 @@ def _input_drift(scores: Path, spec: Any, top: int = 10) -> list[tuple[str, floa
         rows = table.filter(pl.col("name") != "score").sort("psi", descending=True).head(top)
         by_name = spec.by_name()
         return [
-            (f"{spec.field_label(by_name[n].field)} ({n})" if n in by_name else str(n), float(v))
+            (_input_name(spec, by_name[n]) if n in by_name else str(n).replace("_", " "), float(v))
             for n, v in rows.select("name", "psi").iter_rows()
         ]
     except (pl.exceptions.PolarsError, OSError, ValueError, TypeError):  # a foreign or older drift file: the score PSI above still stands
         return []
+
+
+def _input_name(spec: Any, f: Any) -> str:
+    """A model input in words: its business field, and what the value measures when that says more."""
+    label, axis = str(spec.field_label(f.field)), axis_label(spec, f)
+    return label if axis == label else f"{label}: {axis}"
 
 
 def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
@@ -150,6 +157,7 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
         "data_window": run.data.tags.get("propensity.data_window"),
         "best_iteration": meta.get("best_iteration"),
         "features": len(loaded.model.spec.features),
+        "left_out": dict(loaded.model.spec.left_out),
         "fields": len(fields),
     }
     hist_top = float(np.quantile(p, 0.995)) if len(p) else 1.0
@@ -169,8 +177,8 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
         grades=grade_table(validation),
         histogram=score_histogram(validation, top=hist_top),
         migration=migration(validation),
-        movers=movers(validation),
-        dependence=dependence(validation, fields, drivers),
+        movers=movers(validation, spec=loaded.model.spec, fields=fields),
+        dependence=dependence(validation, fields, drivers, spec=loaded.model.spec),
     )
     if isinstance(loaded.model, FlatModel):  # a flat lead table: its own card and the company's scores beside the model
         report.card["flat"] = flat_card(run_id, meta)

@@ -223,8 +223,11 @@ def migration(frame: pl.DataFrame) -> Migration:
     return Migration(counts, rates, same, up, down, f.height)
 
 
-def movers(frame: pl.DataFrame, k: int = 5) -> dict[str, list[dict[str, Any]]]:
-    """The leads the model moves most against the points, up and down: contact_id and reasons only."""
+def movers(frame: pl.DataFrame, k: int = 5, spec: Any = None, fields: list[dict[str, Any]] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The leads the model moves most against the points, up and down: contact_id and reasons only.
+
+    With the model's `spec` and the validation rows' `fields`, each move also gets `why`: the
+    business fields that pushed the lead that way, at the lead's values, in words."""
     import pandas as pd
 
     f = _with_tiers(frame)
@@ -249,10 +252,35 @@ def movers(frame: pl.DataFrame, k: int = 5) -> dict[str, list[dict[str, Any]]]:
                 "grade": r["grade"],
                 "converted": bool(r["label"]),
                 "reasons": r["reasons"],
+                "why": move_text(r, name, spec, fields) if spec is not None and fields else r["reasons"],
             }
-            for r in picked.select("contact_id", "cutoff", "points", "points_tier", "score", "grade", "label", "reasons").iter_rows(named=True)
+            for r in picked.iter_rows(named=True)
         ]
     return out
+
+
+def move_text(row: dict[str, Any], way: str, spec: Any, fields: list[dict[str, Any]], k: int = 3) -> str:
+    """Why a lead moved `way` ('up' or 'down') from its points tier to its model grade, in words:
+    the `k` business fields that pushed its score that way most, each at the lead's value, with its
+    effect on the odds against an average lead."""
+    from propensity.scoring._reasons import describe, odds_text
+
+    by_name = spec.by_name()
+    sign = 1.0 if way == "up" else -1.0
+    pushed = []
+    for f in fields:
+        c = row.get(f"contrib:{f['field']}")
+        feature = by_name.get(f.get("feature", ""))
+        if c is not None and feature is not None and sign * c > 0.01:
+            pushed.append((sign * c, describe(spec, feature, row.get(f"value:{f['field']}")), c))
+    pushed.sort(key=lambda t: -t[0])
+    move = f"points tier {row['points_tier']}, model grade {row['grade']}"
+    if not pushed:
+        if way == "up":
+            return f"{move}: few points ({row['points']:,.0f}), while nothing about the lead lowers the model's score much"
+        return f"{move}: many points ({row['points']:,.0f}), but nothing about the lead raises the model's score much"
+    said = "; ".join(f"{text} ({odds_text(c)} odds)" for _, text, c in pushed[:k])
+    return f"{move}: {'raised' if way == 'up' else 'lowered'} by {said}"
 
 
 # ------------------------------------------------------------ dependence
@@ -263,16 +291,22 @@ class Dependence:
     kind: str
     axis: str
     x: list[float] = field(default_factory=list)  # numeric: sampled values
-    y: list[float] = field(default_factory=list)  # their contributions (log-odds)
+    y: list[float] = field(default_factory=list)  # their contributions (log-odds; shown as odds multipliers)
     trend_x: list[float] = field(default_factory=list)  # numeric: mean contribution per value bin
     trend_y: list[float] = field(default_factory=list)
     categories: list[tuple[str, float, int]] = field(default_factory=list)  # category: (level, mean contribution, leads)
     missing: tuple[float, int] | None = None  # (mean contribution, leads) of rows without a value
 
 
-def dependence(frame: pl.DataFrame, fields: list[dict[str, Any]], drivers: list[dict[str, Any]], top: int = 4, sample: int = 1500) -> list[Dependence]:
-    """How each top driver's value maps to its contribution to the score."""
+def dependence(
+    frame: pl.DataFrame, fields: list[dict[str, Any]], drivers: list[dict[str, Any]], top: int = 4, sample: int = 1500, spec: Any = None
+) -> list[Dependence]:
+    """How each top driver's value maps to its contribution to the score; with the model's `spec`,
+    category levels are shown in words ('C-level', not the code)."""
+    from propensity.scoring._reasons import level_text
+
     info = {f["field"]: f for f in fields}
+    by_name = spec.by_name() if spec is not None else {}
     out = []
     for d in drivers[:top]:
         f = info.get(d["field"])
@@ -292,7 +326,8 @@ def dependence(frame: pl.DataFrame, fields: list[dict[str, Any]], drivers: list[
                 .head(10)
                 .sort("m", descending=True)
             )
-            cats = [(str(a), float(b), int(n)) for a, b, n in g.iter_rows()]
+            feature = by_name.get(f.get("feature", ""))
+            cats = [(level_text(feature, a) if feature is not None else str(a), float(b), int(n)) for a, b, n in g.iter_rows()]
             out.append(Dependence(f["field"], d["driver"], f["kind"], f["axis"], categories=cats, missing=missing))
             continue
         x = v.to_numpy().astype(np.float64)
@@ -402,7 +437,7 @@ def log_report_artifacts(model: Any, ev: dict[str, Any], directory: Path) -> pl.
     for name in ("validation.parquet", "fields.json"):
         mlflow.log_artifact(str(directory / name), artifact_path="evaluation")
     drivers = list(model.metadata.get("drivers", []))
-    plot_dependence(dependence(frame, fields, drivers), directory / "dependence.png")
+    plot_dependence(dependence(frame, fields, drivers, spec=model.spec), directory / "dependence.png")
     plot_score_distribution(score_histogram(frame), directory / "score_distribution.png")
     plot_migration(migration(frame), directory / "tier_migration.png")
     for name in ("dependence.png", "score_distribution.png", "tier_migration.png"):

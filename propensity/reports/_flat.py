@@ -70,6 +70,7 @@ def flat_card(run_id: str, meta: Mapping[str, Any]) -> dict[str, Any]:
         "date_column": flat.get("date_column"),
         "placeholders": list(flat.get("placeholders", [])),
         "columns": list(flat.get("columns", [])),
+        "left_out": dict(flat.get("left_out", {})),
         "split": meta.get("split", ""),
         "counts": dict(meta.get("counts", {})),
         "comparison": comparison,
@@ -129,7 +130,7 @@ def _header(r: Any) -> str:
 
 
 def _model_card(r: Any) -> str:
-    from propensity.reports._sections import fmt_pct, model_card_section
+    from propensity.reports._sections import fmt_pct, left_out_note, model_card_section
 
     c, f = r.card, r.card["flat"]
     n = f["counts"]
@@ -147,7 +148,7 @@ def _model_card(r: Any) -> str:
         ("run_id", "MLflow run", r.run_id, None),
         ("data_fingerprint", "Data fingerprint", str(c.get("data_fingerprint") or "n/a")[:16], None),
     ]
-    return model_card_section(items)
+    return model_card_section(items, left_out_note(f.get("left_out") or {}, "<code>--keep COLUMN</code>"))
 
 
 def _comparison(r: Any) -> str:

@@ -44,7 +44,7 @@ def render_report(r: Report) -> str:
         f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body>{header(r)}<main>{body}</main>"
         f"<footer>Generated {esc(r.generated_at)} by propensity {esc(__version__)} from {esc(r.model_uri)} (MLflow run {esc(r.run_id)}). "
-        "Contacts are shown by contact_id only.</footer></body></html>\n"
+        "Contacts are shown by their contact id only.</footer></body></html>\n"
     )
 
 

@@ -81,6 +81,10 @@ _GRADE_COLORS = {"A": "#15803d", "B": "#65a30d", "C": "#d97706", "D": "#9ca3af"}
 
 def plot_dependence(deps: list, path: str | Path) -> Path:  # type: ignore[type-arg]
     """How each top driver's value maps to its contribution (the report's dependence view)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    from propensity.reports._svg import odds_tick, odds_ticks
+
     plt = _pyplot()
     n = max(len(deps), 1)
     cols = 2 if n > 1 else 1
@@ -94,13 +98,19 @@ def plot_dependence(deps: list, path: str | Path) -> Path:  # type: ignore[type-
             values = [c[1] for c in dep.categories][::-1]
             ax.barh(labels, values, color=["#0f766e" if v >= 0 else "#dc2626" for v in values])
             ax.axvline(0, color="grey", lw=0.8)
-            ax.set_xlabel("effect on the score (log-odds)")
+            lo, hi = ax.get_xlim()
+            ax.xaxis.set_major_locator(FixedLocator(odds_ticks(lo, hi)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: odds_tick(v)))
+            ax.set_xlabel("odds against an average lead")
         else:
             ax.scatter(dep.x, dep.y, s=6, alpha=0.3, color="#2563eb")
             ax.plot(dep.trend_x, dep.trend_y, color="#111827", marker="o", ms=3)
             ax.axhline(0, color="grey", lw=0.8, ls="--")
             ax.set_xlabel(dep.axis)
-            ax.set_ylabel("effect on the score (log-odds)")
+            lo, hi = ax.get_ylim()
+            ax.yaxis.set_major_locator(FixedLocator(odds_ticks(lo, hi)))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: odds_tick(v)))
+            ax.set_ylabel("odds against an average lead")
         ax.set_title(dep.driver)
     fig.suptitle("How the top drivers' values map to the score")
     fig.tight_layout()

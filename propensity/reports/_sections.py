@@ -25,7 +25,7 @@ __all__ = ["CSS", "GRADE_COLORS", "MODEL_COLOR", "esc", "fmt_pct", "fmt_num", "f
 
 GRADE_COLORS = {"A": "#15803d", "B": "#65a30d", "C": "#d97706", "D": "#9ca3af"}
 MODEL_COLOR, POINTS_COLOR = "#2563eb", "#f59e0b"
-RAISE_COLOR, LOWER_COLOR = "#0f766e", "#dc2626"
+RAISE_COLOR, LOWER_COLOR, NEUTRAL_COLOR = "#0f766e", "#dc2626", "#94a3b8"
 
 _METRICS = (
     ("roc_auc", "ROC AUC", "how well the score orders converters above the rest (0.5 = coin flip)"),
@@ -141,8 +141,10 @@ def _mix(hex_color: str, share: float) -> str:
 
 # ------------------------------------------------------------------ sections
 def header(r: Report) -> str:
+    from propensity.scoring._reasons import outcome_text
+
     name = r.model_name or "propensity model"
-    label = " or ".join(r.card["positive_outcomes"]) or "a positive outcome"
+    label = " or ".join(outcome_text(o) for o in r.card["positive_outcomes"]) or "a positive outcome"
     return (
         f"<header><h1>Lead propensity: {esc(name)} version {esc(r.model_version)}</h1>"
         f"<p>Probability that an open lead reaches {esc(label)} within {esc(r.card['horizon_days'])} days, "
@@ -172,10 +174,12 @@ def model_card(r: Report) -> str:
         n = counts.get(f"{role}_rows", 0)
         return counts.get(f"{role}_positives", 0) / n if n else None
 
-    label = " or ".join(c["positive_outcomes"])
+    from propensity.scoring._reasons import outcome_text
+
+    label = " or ".join(outcome_text(o) for o in c["positive_outcomes"])
     items = [
         ("label", "Label", f"{label} within {c['horizon_days']} days of the cutoff", None),
-        ("positive_outcomes", "Positive outcomes", ", ".join(c["positive_outcomes"]), None),
+        ("positive_outcomes", "Positive outcomes", ", ".join(outcome_text(o) for o in c["positive_outcomes"]), None),
         ("horizon_days", "Horizon", f"{c['horizon_days']} days", c["horizon_days"]),
         ("training_window", "Model in service fitted on",
          f"{str(tw.get('first_cutoff', ''))[:10]} to {str(tw.get('last_cutoff', ''))[:10]}: "
@@ -201,12 +205,25 @@ def model_card(r: Report) -> str:
         ("features", "Inputs", f"{c['features']} features in {c['fields']} business fields; {c.get('best_iteration')} trees", None),
         ("data_fingerprint", "Data fingerprint", str(c.get("data_fingerprint") or "n/a")[:16], None),
     ]
-    return model_card_section(items)
+    return model_card_section(items, left_out_note(c.get("left_out") or {}, "<code>[features] keep_columns</code> in the features config"))
 
 
-def model_card_section(items: list[tuple[str, str, str, Any]]) -> str:
+def left_out_note(left_out: dict[str, str], how_to_keep: str) -> str:
+    """The model card's note naming the identifier-like columns that are not features, and why
+    (`how_to_keep` is trusted HTML saying how to keep one on purpose)."""
+    if not left_out:
+        return ""
+    items = "".join(f'<li data-left-out="{esc(column)}"><code>{esc(column)}</code>: {esc(why)}</li>' for column, why in left_out.items())
+    return (
+        f'<div class="note" data-card="left_out" data-value="{len(left_out)}"><p>Left out as identifiers (a rep cannot act on '
+        f"an id, and a value seen once teaches the model nothing): {len(left_out)} column{'s' if len(left_out) != 1 else ''}. "
+        f"Keep one on purpose with {how_to_keep}.</p><ul>{items}</ul></div>"
+    )
+
+
+def model_card_section(items: list[tuple[str, str, str, Any]], note: str = "") -> str:
     """The model card from (key, title, text, value) items: `data-card` names each entry and
-    `data-value` carries its number for tests and tools."""
+    `data-value` carries its number for tests and tools; `note` (HTML) follows the entries."""
     rows = "".join(
         f'<dt>{esc(title)}</dt><dd data-card="{key}"' + (f' data-value="{esc(value)}"' if value is not None else "") + f">{esc(text)}</dd>"
         for key, title, text, value in items
@@ -214,7 +231,7 @@ def model_card_section(items: list[tuple[str, str, str, Any]]) -> str:
     return (
         '<section id="model-card"><h2>Model card</h2>'
         '<p class="lead">What the model predicts, what it learned from, and which version this is.</p>'
-        f'<dl class="card">{rows}</dl></section>'
+        f'<dl class="card">{rows}</dl>{note}</section>'
     )
 
 
@@ -326,7 +343,7 @@ def drivers_section(r: Report) -> str:
     d = r.drivers[:15]
     if not d:
         return '<section id="drivers"><h2>What drives the score</h2><p>This model carries no drivers table.</p></section><div id="dependence"></div>'
-    colors = [LOWER_COLOR if "lowers" in x["direction"] else RAISE_COLOR for x in d]
+    colors = [LOWER_COLOR if "lowers" in x["direction"] else RAISE_COLOR if "raises" in x["direction"] else NEUTRAL_COLOR for x in d]
     chart = hbar_chart(
         [x["driver"] for x in d],
         [100 * x["importance"] for x in d],
@@ -355,14 +372,17 @@ def drivers_section(r: Report) -> str:
     return (
         '<section id="drivers"><h2>What drives the score</h2>'
         '<p class="lead">Each business field\'s share of the model\'s attention (mean absolute contribution on the validation leads), '
-        "and which way it pushes. Teal: more of it raises the score; red: more of it lowers it.</p>"
+        "and which way it pushes. A direction is stated only when the effect moves one way from the field's lowest band of "
+        "values to its highest (each band holding at least 5% of the leads); otherwise it depends on the value. "
+        "Teal: more of it raises the score; red: more of it lowers it; grey: it depends, or the field is a category.</p>"
         f'<div class="wide"><figure>{chart}</figure><div>{html_table(headers, rows[: len(d)], numeric=(1,))}{rest}</div></div>'
         f"{_dependence(r)}</section>"
     )
 
 
 def _dependence(r: Report) -> str:
-    from propensity.reports._svg import hbar_chart, scatter_chart
+    from propensity.reports._svg import hbar_chart, odds_tick, odds_ticks, scatter_chart
+    from propensity.scoring._reasons import odds_text
 
     figs = []
     for dep in r.dependence:
@@ -372,26 +392,28 @@ def _dependence(r: Report) -> str:
                 [c[1] for c in dep.categories],
                 title=f"{dep.driver}: effect by value",
                 colors=[RAISE_COLOR if c[1] >= 0 else LOWER_COLOR for c in dep.categories],
-                value_fmt=lambda v: f"{v:+.2f}",
-                tips=[f"{c[0]}: {c[1]:+.2f} log-odds on average over {c[2]:,} leads" for c in dep.categories],
+                value_fmt=lambda v: f"{odds_text(v)} odds",
+                tips=[f"{c[0]}: {odds_text(c[1])} the odds of an average lead, over {c[2]:,} leads" for c in dep.categories],
                 width=420,
                 label_width=150,
             )
         else:
             chart = scatter_chart(
                 dep.x, dep.y, title=f"{dep.driver}: value vs effect", x_label=dep.axis,
-                y_label="effect on the score (log-odds)", trend=(dep.trend_x, dep.trend_y),
+                y_label="odds against an average lead", trend=(dep.trend_x, dep.trend_y),
+                yf=odds_tick, y_ticks=odds_ticks,
             )
         miss = ""
         if dep.missing:
-            miss = f" {dep.missing[1]:,} leads without a value: {dep.missing[0]:+.2f} on average."
+            miss = f" {dep.missing[1]:,} leads without a value: {odds_text(dep.missing[0])} odds on average."
         figs.append(
             f'<figure data-dependence="{esc(dep.field)}"><h3>{esc(dep.driver)}</h3>{chart}'
             f"<figcaption>Each dot is a validation lead; the dark line is the average effect.{esc(miss)}</figcaption></figure>"
         )
     return (
         '<div id="dependence"><h3 style="margin-top:26px">How the top drivers\' values map to the score</h3>'
-        '<p class="lead">Above the dashed line a value raises the score, below it lowers it (log-odds: +0.7 roughly doubles the odds).</p>'
+        '<p class="lead">Each effect is a multiplier of the odds of converting against an average lead: x2 means twice the odds, '
+        "x0.5 half. Above the dashed line (x1) a value raises the score, below it lowers it.</p>"
         f'<div class="grid2">{"".join(figs)}</div></div>'
     )
 
@@ -482,10 +504,10 @@ def migration_section(r: Report) -> str:
                     html_td(f'{m["points"]:,.0f} {_pill(m["points_tier"])}', numeric=True),
                     html_td(f'{fmt_pct(m["score"], 1)} {_pill(m["grade"])}', numeric=True),
                     html_td("yes" if m["converted"] else "no"),
-                    f'<td class="reasons">{esc(m["reasons"])}</td>',
+                    f'<td class="reasons">{esc(m.get("why", m["reasons"]))}</td>',
                 ]
             )
-        return html_table(["contact", "cutoff", "points (tier)", "score (grade)", "converted", "why the model scores it so"], out, numeric=(2, 3))
+        return html_table(["contact", "cutoff", "points (tier)", "score (grade)", "converted", "why the model moves it"], out, numeric=(2, 3))
 
     return (
         '<section id="tier-migration"><h2>Tier migration: points tiers vs model grades</h2>'

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-__all__ = ["Series", "nice_ticks", "line_chart", "scatter_chart", "hbar_chart", "stacked_histogram", "grouped_bars"]
+__all__ = ["Series", "nice_ticks", "odds_ticks", "odds_tick", "line_chart", "scatter_chart", "hbar_chart", "stacked_histogram", "grouped_bars"]
 
 Fmt = Callable[[float], str]
 
@@ -48,6 +48,33 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
             out.append(round(v, 10))
         v += step
     return out
+
+
+# the odds multipliers a dependence chart's axis may mark: round ones first, finer ones when the range is narrow
+_ODDS_MARKS = (
+    (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0),
+    (0.25, 1 / 3, 2 / 3, 1.5, 3.0, 4.0),
+    (0.8, 0.9, 1.1, 1.25),
+)
+
+
+def odds_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
+    """Where to mark an axis of contributions (log-odds inside) with round odds multipliers: the
+    finest set of marks that puts at most `most` inside [lo, hi] (x1 always among them)."""
+    marks: list[float] = []
+    picked: list[float] = [0.0]
+    for level in _ODDS_MARKS:
+        marks += level
+        inside = sorted(math.log(m) for m in marks if lo <= math.log(m) <= hi)
+        if len(inside) > most and len(picked) >= 3:
+            break
+        picked = inside
+    return sorted({*picked, 0.0})
+
+
+def odds_tick(v: float) -> str:
+    """A contribution as the odds multiplier it means: 0.69 -> 'x2', -0.69 -> 'x0.5'."""
+    return f"x{math.exp(v):.2g}"
 
 
 def _fmt(v: float) -> str:
@@ -166,7 +193,10 @@ def scatter_chart(
     color: str = "#2563eb",
     width: int = 420,
     height: int = 280,
+    yf: Fmt = lambda v: f"{v:+.1f}" if v else "0",
+    y_ticks: Callable[[float, float], list[float]] | None = None,
 ) -> str:
+    """Dots and a trend line; `yf` labels the y ticks, `y_ticks(lo, hi)` places them (round values by default)."""
     xs = list(x) + (list(trend[0]) if trend else [])
     ys = list(y) + (list(trend[1]) if trend else [])
     if not xs:
@@ -176,7 +206,7 @@ def scatter_chart(
     yr = (min(lo - pad, -pad), max(hi + pad, pad))
     xr = (min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1)
     f = _Frame(width, height, xr, yr)
-    body = f.axes(x_label, y_label, nice_ticks(*xr), nice_ticks(*yr, n=4), _fmt, lambda v: f"{v:+.1f}" if v else "0")
+    body = f.axes(x_label, y_label, nice_ticks(*xr), (y_ticks or (lambda a, b: nice_ticks(a, b, n=4)))(*yr), _fmt, yf)
     body.append(f'<line class="zero" x1="{f.left}" x2="{f.right}" y1="{_num(f.sy(0))}" y2="{_num(f.sy(0))}"/>')
     dots = "".join(f'<circle cx="{_num(f.sx(a))}" cy="{_num(f.sy(b))}" r="2.2"/>' for a, b in zip(x, y))
     body.append(f'<g fill="{color}" fill-opacity="0.28">{dots}</g>')
@@ -186,7 +216,7 @@ def scatter_chart(
         for a, b in zip(*trend):
             body.append(
                 f'<circle cx="{_num(f.sx(a))}" cy="{_num(f.sy(b))}" r="3.5" fill="#111827">'
-                f"<title>{escape(f'{_fmt(a)}: {b:+.2f} on average')}</title></circle>"
+                f"<title>{escape(f'{_fmt(a)}: {yf(b)} on average')}</title></circle>"
             )
     body.append(f'<text class="hint" x="{f.right - 4}" y="{f.top + 10}" text-anchor="end">raises the score</text>')
     body.append(f'<text class="hint" x="{f.right - 4}" y="{f.bottom - 6}" text-anchor="end">lowers the score</text>')

@@ -139,6 +139,7 @@ def _bar(value: float, scale: float, width: int = 16) -> str:
 def print_contact(x: ContactExplanation, top: int = 12) -> None:
     """The explanation as a header line and three tables."""
     from propensity.reports._terminal import print_table
+    from propensity.scoring._reasons import odds_text
 
     version = f" (model version {x.model_version})" if x.model_version else ""
     print(
@@ -148,8 +149,8 @@ def print_contact(x: ContactExplanation, top: int = 12) -> None:
     print(f"the model's average lead scores {100 * x.baseline:.1f}%; each business field moves this lead from there:")
     shown = [c for c in x.contributions if abs(c.contribution) >= 0.005][:top]
     scale = max([abs(c.contribution) for c in shown] + [1e-9])
-    rows = [[c.driver, f"{c.contribution:+.2f}", _bar(c.contribution, scale), c.text] for c in shown]
-    print_table(["business field", "effect (log-odds)", "", "this lead"], rows, title="why this score", numeric=(1,), wrap=(3,))
+    rows = [[c.driver, odds_text(c.contribution), _bar(c.contribution, scale), c.text] for c in shown]
+    print_table(["business field", "effect on the odds", "", "this lead"], rows, title="why this score", numeric=(1,), wrap=(3,))
     rest = len(x.contributions) - len(shown)
     if rest > 0:
         print(f"({rest} more fields with no noticeable effect)")

@@ -7,13 +7,31 @@ of its columns' TreeSHAP values, and its text describes the column that moved th
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from propensity.features._spec import FeatureDef, FeatureSpec, event_label
 
-__all__ = ["FieldIndex", "describe", "describe_kind", "department_text", "drivers", "field_texts", "seniority_text", "top_reasons"]
+__all__ = [
+    "Band",
+    "FieldIndex",
+    "band_text",
+    "describe",
+    "describe_kind",
+    "department_text",
+    "direction",
+    "drivers",
+    "field_texts",
+    "is_days_since",
+    "level_text",
+    "odds_text",
+    "outcome_text",
+    "seniority_text",
+    "top_reasons",
+    "value_bands",
+]
 
 # Job-title codes (propensity.features._titles) and outcome names in words.
 _SENIORITY_TEXT = {
@@ -25,9 +43,9 @@ _SENIORITY_TEXT = {
     "senior": "senior",
     "individual": "individual contributor",
     "student": "student",
-    "unknown": "unknown",
+    "unknown": "no job title given",
 }
-_DEPARTMENT_TEXT = {"hr": "HR", "it": "IT", "customer_success": "customer success"}
+_DEPARTMENT_TEXT = {"hr": "HR", "it": "IT", "customer_success": "customer success", "unknown": "no job title given", "other": "other function"}
 # seniority bands of the engaged committee (propensity.features._builder.SENIORITY_BANDS; "senior" is a legacy band)
 _BAND_TEXT = {
     "executive": ("executive (C-level or VP)", "executives (C-level or VP)"),
@@ -68,6 +86,11 @@ def seniority_text(code: str) -> str:
 def department_text(code: str) -> str:
     """'customer_success' -> 'customer success', 'hr' -> 'HR'."""
     return _DEPARTMENT_TEXT.get(code, _words(code))
+
+
+def outcome_text(name: str) -> str:
+    """'closed_won' -> 'closed-won deal' (an outcome name in words)."""
+    return _outcome(name)
 
 
 def _outcome(name: str, article: bool = False) -> str:
@@ -173,6 +196,10 @@ class FieldIndex:
         return out
 
 
+# a share of the account's activity or seniority is missing only when the lead has no account
+_NO_ACCOUNT = "not linked to an account, so no colleagues' activity to weigh"
+
+
 def _count(value: float) -> int:
     return 0 if value is None or (isinstance(value, float) and math.isnan(value)) else int(round(value))
 
@@ -211,11 +238,11 @@ def describe(spec: FeatureSpec, f: FeatureDef, value: object) -> str:
         return f"no {o} yet" if _missing(value) else f"last {o} {_days_ago(int(float(value)))}"  # type: ignore[arg-type]
     if f.kind == "share":
         if _missing(value):
-            return "no account to compare with"
+            return _NO_ACCOUNT
         return f"{100 * float(value):.0f}% of the account's activity in the last {f.window} days"  # type: ignore[arg-type]
     if f.kind == "seniority_share":
         if _missing(value):
-            return "no account to compare with"
+            return _NO_ACCOUNT
         return f"{100 * float(value):.0f}% of the seniority in the account's engaged committee (last {f.window} days)"  # type: ignore[arg-type]
     if f.kind == "lag":
         if _missing(value):
@@ -228,7 +255,7 @@ def describe(spec: FeatureSpec, f: FeatureDef, value: object) -> str:
     if _missing(value):
         return f"{label} unknown"
     if f.kind == "category":
-        return f"{label}: {_level_text(f, value)}"
+        return f"{label}: {level_text(f, value)}"
     if f.name == "contact_age_days":
         d = int(float(value))  # type: ignore[arg-type]
         return f"in the CRM for {d} day{'s' if d != 1 else ''}"
@@ -301,48 +328,153 @@ def drivers(spec: FeatureSpec, frame: pd.DataFrame, contrib: np.ndarray) -> pd.D
                 "field": field_name,
                 "driver": spec.field_label(field_name),
                 "importance": float(strength[j] / total),
-                "direction": _direction(spec, main, frame[main.name], grouped[:, j]),
+                "direction": direction(spec, main, frame[main.name], grouped[:, j]),
             }
         )
     return pd.DataFrame(rows).sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _direction(spec: FeatureSpec, f: FeatureDef, values: pd.Series, contrib: np.ndarray) -> str:
-    if f.kind == "category":
-        frame = pd.DataFrame({"v": values.astype("object"), "c": contrib})
-        means = frame.dropna().groupby("v", observed=True)["c"].mean().sort_values()
-        if means.empty:
-            return "no effect"
-        if len(means) == 1:  # one level, else unknown: the level against the unknown
-            level, unknown = _level_text(f, means.index[0]), frame.loc[frame["v"].isna(), "c"]
-            if unknown.empty:
-                return f"{level} only: no effect"
-            return f"{'higher' if means.iloc[0] >= unknown.mean() else 'lower'} for {level} than when unknown"
-        hi, lo = _level_text(f, means.index[-1]), _level_text(f, means.index[0])
-        return f"highest for {hi}, lowest for {lo}"
-    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+# A driver's direction is read from its bands: the leads with a value cut at the quintiles of the
+# value (tied values stay together; a band smaller than MIN_BAND_SHARE of the leads joins the next),
+# and, for a "days since" value, the leads with none ("never") as the last band. It is stated only
+# when the mean contribution moves one way over the bands that hold at least MIN_BAND_SHARE of the
+# leads (a step back smaller than WIGGLE of the spread is noise); otherwise "depends: highest at ...".
+N_BANDS = 5
+MIN_BAND_SHARE = 0.05
+MIN_BAND_LEADS = 20
+MIN_LEVEL_SHARE = 0.01  # a category level speaks for the direction from 1% of the leads (and 20 leads)
+LITTLE_EFFECT = math.log(1.05)  # bands within x1.05 odds of each other: little effect
+WIGGLE = 0.15
+
+
+@dataclass(frozen=True)
+class Band:
+    """Leads whose value lies in [lo, hi] (or who have none, `never`) and their mean contribution (log-odds)."""
+
+    lo: float
+    hi: float
+    leads: int
+    effect: float
+    never: bool = False
+
+
+def value_bands(f: FeatureDef, values: object, contrib: np.ndarray) -> list[Band]:
+    """The bands of a numeric driver's value, lowest value first (see the rule above)."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    c = np.asarray(contrib, dtype=np.float64)
     ok = ~np.isnan(v)
+    bands: list[Band] = []
+    if ok.any():
+        x, cx = v[ok], c[ok]
+        interior = np.unique(np.quantile(x, np.linspace(0.0, 1.0, N_BANDS + 1)[1:-1]))
+        interior = interior[interior < x.max()]
+        idx = np.searchsorted(interior, x, side="left")  # band i: interior[i-1] < x <= interior[i]
+        counts = np.bincount(idx, minlength=len(interior) + 1)
+        need = max(MIN_BAND_SHARE * len(v), 1.0)
+        groups: list[list[int]] = []
+        current: list[int] = []
+        for i, k in enumerate(counts):
+            if k:
+                current.append(i)
+                if counts[current].sum() >= need:
+                    groups.append(current)
+                    current = []
+        if current:  # a small remainder at the top joins the band below it
+            if groups:
+                groups[-1].extend(current)
+            else:
+                groups.append(current)
+        for g in groups:
+            m = np.isin(idx, g)
+            bands.append(Band(float(x[m].min()), float(x[m].max()), int(m.sum()), float(cx[m].mean())))
+    if is_days_since(f) and (~ok).any():
+        bands.append(Band(math.nan, math.nan, int((~ok).sum()), float(c[~ok].mean()), never=True))
+    return bands
+
+
+def odds_text(log_odds: float) -> str:
+    """An effect on the margin as an odds multiplier: 0.59 -> 'x1.8'."""
+    r = math.exp(log_odds)
+    return f"x{r:.0f}" if r >= 9.95 else f"x{r:.1f}" if r >= 0.995 else f"x{r:.2f}"
+
+
+def band_text(spec: FeatureSpec, f: FeatureDef, band: Band) -> str:
+    """A band in words: 'last web visit 8 to 30 days ago', '0 to 3 email opens in the last 30 days'."""
+    if band.never:
+        return describe(spec, f, None)
+    lo, hi = describe(spec, f, band.lo), describe(spec, f, band.hi)
+    if lo == hi:
+        return lo
+    a, b = lo.split(" "), hi.split(" ")
+    p = 0
+    while p < min(len(a), len(b)) and a[p] == b[p]:
+        p += 1
+    q = 0
+    while q < min(len(a), len(b)) - p and a[-1 - q] == b[-1 - q]:
+        q += 1
+    first, last = " ".join(a[p : len(a) - q]), " ".join(b[p : len(b) - q])
+    first = "0" if first == "no" else first
+    return " ".join(w for w in (*a[:p], f"{first} to {last}", *a[len(a) - q :]) if w)
+
+
+def direction(spec: FeatureSpec, f: FeatureDef, values: pd.Series, contrib: np.ndarray) -> str:
+    """Which way a driver pushes the score, in words, from its bands (categories: by level)."""
+    if f.kind == "category":
+        return _category_direction(f, values, contrib)
     label = describe_kind(f)
-    if ok.sum() < 3 or np.std(v[ok]) == 0:
-        return f"{label}: no spread"
-    r = pd.Series(v[ok]).rank().corr(pd.Series(contrib[ok]).rank())
-    if _is_days_since(f):  # days since: a smaller value is more recent
-        return f"a more recent {label} raises the score" if r < 0 else f"a more recent {label} lowers the score"
-    if f.kind == "trend":
-        return "rising activity raises the score" if r >= 0 else "rising activity lowers the score"
-    return f"more {label} raises the score" if r >= 0 else f"more {label} lowers the score"
+    bands = value_bands(f, values, contrib)
+    need = max(MIN_BAND_LEADS, MIN_BAND_SHARE * len(contrib))
+    usable = [b for b in bands if b.leads >= need]
+    if len(usable) < 2:
+        return f"{label}: too few leads with different values to tell"
+    e = np.array([b.effect for b in usable])
+    spread, diff = float(e.max() - e.min()), float(e[-1] - e[0])
+    if spread < LITTLE_EFFECT:
+        return f"{label}: little effect (within {odds_text(spread)} odds)"
+    steps = np.diff(e)
+    if abs(diff) < 0.5 * spread or bool(np.any(steps * np.sign(diff) < -WIGGLE * spread)):
+        return f"depends: highest at {band_text(spec, f, usable[int(np.argmax(e))])} ({odds_text(float(e.max()))} odds)"
+    raises = (diff < 0) if is_days_since(f) else (diff > 0)  # days since: a smaller value is more recent
+    verb = "raises" if raises else "lowers"
+    if is_days_since(f):
+        text = f"a more recent {label} {verb} the score"
+    elif f.kind == "trend":
+        text = f"rising activity {verb} the score"
+    else:
+        text = f"more {label} {verb} the score"
+    how = f"up to {odds_text(abs(diff))} odds" if raises else f"down to {odds_text(-abs(diff))} odds"
+    return f"{text} ({how})"
 
 
-def _level_text(f: FeatureDef, level: object) -> str:
-    """A category level as shown: job-title codes in words, the export's own values as they are."""
+def _category_direction(f: FeatureDef, values: pd.Series, contrib: np.ndarray) -> str:
+    frame = pd.DataFrame({"v": pd.Series(values).astype("object").to_numpy(), "c": contrib})
+    stats = frame.dropna().groupby("v", observed=True)["c"].agg(["mean", "size"])
+    need = max(MIN_BAND_LEADS, MIN_LEVEL_SHARE * len(frame))
+    means = stats.loc[stats["size"] >= need, "mean"].sort_values()
+    if means.empty:
+        means = stats["mean"].sort_values()
+    if means.empty:
+        return "no effect"
+    if len(means) == 1:  # one level, else unknown: the level against the unknown
+        level, unknown = level_text(f, means.index[0]), frame.loc[frame["v"].isna(), "c"]
+        if unknown.empty:
+            return f"{level} only: no effect"
+        return f"{'higher' if means.iloc[0] >= unknown.mean() else 'lower'} for {level} than when unknown"
+    hi, lo = level_text(f, means.index[-1]), level_text(f, means.index[0])
+    return f"highest for {hi} ({odds_text(float(means.iloc[-1]))} odds), lowest for {lo} ({odds_text(float(means.iloc[0]))} odds)"
+
+
+def level_text(f: FeatureDef, level: object) -> str:
+    """A category level as shown: job-title codes in words, the export's own values without underscores."""
     if f.source == "job_title" and f.name == "title_seniority":
         return seniority_text(str(level))
     if f.source == "job_title" and f.name == "title_department":
         return department_text(str(level))
-    return str(level)
+    return " ".join(str(level).replace("_", " ").split())
 
 
-def _is_days_since(f: FeatureDef) -> bool:
+def is_days_since(f: FeatureDef) -> bool:
+    """The value counts days since something (a smaller value is more recent; none means never)."""
     return f.kind in ("recency", "age", "outcome") or (f.kind == "account" and _account_kind(f)[0].startswith("outcome_recency:"))
 
 

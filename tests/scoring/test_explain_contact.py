@@ -86,7 +86,7 @@ def test_cli_explains_one_contact_in_tables_without_pii(report_store, top_lead, 
     out = captured.out
     assert f"contact {cid} as of" in out
     assert f"score {100 * top_lead['score']:.1f}%" in out and f"grade {top_lead['grade']}" in out
-    assert "business field" in out and "effect (log-odds)" in out
+    assert "business field" in out and "effect on the odds" in out
     assert "recent history" in out and "when" in out
     assert CANARY_EMAIL not in out and CANARY_NAME not in out
     assert "\x1b[" not in out  # no colour codes when stdout is not a terminal
