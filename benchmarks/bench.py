@@ -6,13 +6,17 @@ measures and writes bench/results.md (also printed):
 
 * feature build for one cutoff (events/s) and a plain polars reference query computing the same
   per-type counts and recencies, with the ratio ours / reference;
-* a 12-cutoff training set on the 20M-event export, and training (LightGBM, MLflow registration);
+* a 12-cutoff training set on the 20M-event export;
+* `propensity train` end to end (training set, leakage guard, search, backtest, refit, MLflow
+  registration; a subprocess: wall time, peak RSS) on the 20M-event export and on a 4x one (80M
+  events), and the backtest ROC AUC of the downsampled model against the same training fitted on
+  every row (`[sampling] negative_rate = 1`) on the same judged leads;
 * `propensity score` end to end with reasons for every lead (a subprocess: wall time, peak RSS)
   at 1x and 4x the data, and the RSS growth;
 * reasons' top-3 fields against exact TreeSHAP (`pred_contrib`) on 10,000 sampled leads;
 * `propensity --help` start-up.
 
-Usage: python benchmarks/bench.py [--scale 0.1] [--skip-4x]   (scale shrinks every export)
+Usage: python benchmarks/bench.py [--scale 0.1] [--skip-4x] [--train-only]   (scale shrinks every export)
 """
 
 from __future__ import annotations
@@ -165,15 +169,6 @@ def step_training_set(train_dir: str) -> dict[str, object]:
     return {"ts_s": ts_s, "cutoffs": len(ts.plan.all), "rows": ts.frame.height, "events": export.events.height}
 
 
-def step_train(train_dir: str, uri: str) -> dict[str, object]:
-    from propensity.io._sources import read_export
-    from propensity.training._train import train
-
-    export = read_export(train_dir, require_outcomes=True)
-    result, train_s = timed(train, export, BENCH_CONFIG(), tracking_uri=uri, model_name="bench-propensity")
-    return {"train_s": train_s, "trees": result.metrics["best_iteration"], "auc": result.metrics["valid_roc_auc"]}
-
-
 def step_fidelity(big_dir: str, uri: str, scores: str) -> dict[str, object]:
     from propensity._model import to_model_frame
     from propensity.features._builder import FeatureBuilder
@@ -209,7 +204,31 @@ def BENCH_CONFIG():  # type: ignore[no-untyped-def]
     return Config(split=SplitConfig(max_train_cutoffs=12, backtest_folds=4))
 
 
-STEPS = {"features": step_features, "training-set": step_training_set, "train": step_train, "fidelity": step_fidelity}
+# the same settings as BENCH_CONFIG, for the CLI; the sampling is the default (automatic) one
+TRAIN_TOML = "[split]\nmax_train_cutoffs = 12\nbacktest_folds = 4\n"
+EVERY_ROW_TOML = TRAIN_TOML + "\n[sampling]\nnegative_rate = 1.0\n"
+
+
+def train_cli(export: Path, name: str, toml: str, model_name: str) -> dict[str, object]:
+    """`propensity train` in its own process under /usr/bin/time -v, into a fresh store bench/<name>/:
+    wall time, peak RSS and the run's figures (read back from MLflow)."""
+    store = BENCH / name
+    shutil.rmtree(store, ignore_errors=True)
+    store.mkdir(parents=True)
+    (store / "train.toml").write_text(toml, encoding="utf-8")
+    uri = f"sqlite:///{store / 'mlflow.db'}"
+    args = ["-q", "train", str(export), "--config", str(store / "train.toml"), "--tracking-uri", uri, "--model-name", model_name]
+    wall, rss, _ = run_cli(args)
+    import mlflow
+
+    run = mlflow.MlflowClient(uri).search_runs(mlflow.MlflowClient(uri).search_experiments()[0].experiment_id)[0]
+    m = run.data.metrics
+    cmd = f"/usr/bin/time -v propensity {' '.join(args)}".replace(str(ROOT) + "/", "")
+    return {"wall": wall, "rss": rss, "uri": uri, "auc": m["valid_roc_auc"], "rate": m["sampling_negative_rate"],
+            "fitted": int(m["rows_train_rows"]), "judged": int(m["rows_valid_rows"]), "trees": int(m["best_iteration"]), "cmd": cmd}
+
+
+STEPS = {"features": step_features, "training-set": step_training_set, "fidelity": step_fidelity}
 
 
 def run_step(name: str, *args: str) -> tuple[dict[str, object], float, float]:
@@ -226,27 +245,10 @@ def run_step(name: str, *args: str) -> tuple[dict[str, object], float, float]:
 
 
 # ------------------------------------------------------------------ main
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--scale", type=float, default=1.0, help="shrink every export (e.g. 0.1 for a quick check)")
-    ap.add_argument("--skip-4x", action="store_true", help="skip the 4x export (RSS growth)")
-    ap.add_argument("--step", help=argparse.SUPPRESS)
-    ap.add_argument("args", nargs="*", help=argparse.SUPPRESS)
-    a = ap.parse_args()
-    if a.step:
-        print(json.dumps(STEPS[a.step](*a.args)))
-        return 0
-    BENCH.mkdir(exist_ok=True)
+def feature_rows(a: argparse.Namespace, train_dir: Path, n_ev_train: int, row) -> Path:  # type: ignore[no-untyped-def]
+    """The score export, the one-cutoff feature build against the reference query, the training set."""
     tag = "" if a.scale == 1.0 else f"-x{a.scale:g}"
-    rows: list[tuple[str, str, str]] = []
-
-    def row(what: str, figure: str, target: str = "") -> None:
-        rows.append((what, figure, target))
-        log(f"{what}: {figure} {('(target ' + target + ')') if target else ''}")
-
-    train_dir = build_export(f"crm-20m{tag}", int(200_000 * a.scale), MONTHS_TRAIN, 100)
     big_dir = build_export(f"crm-1m{tag}", int(1_000_000 * a.scale), MONTHS_BIG, 200)
-    n_ev_train = count_rows(train_dir, "events")
     n_ev_big, n_c_big = count_rows(big_dir, "events"), count_rows(big_dir, "contacts")
     row("exports", f"train: {count_rows(train_dir, 'contacts'):,} contacts / {n_ev_train:,} events; "
         f"score: {n_c_big:,} contacts / {n_ev_big:,} events")
@@ -263,22 +265,63 @@ def main() -> int:
         f"{f['same_s']:.2f} s = {n_ev_train / f['same_s'] / 1e6:.1f}M events/s ({f['same_features']} features); "
         f"ours / reference = {f['same_s'] / f['ref_s']:.2f}x", "<= 1.0x")
 
-    # --- 12-cutoff training set, training (with MLflow)
+    # --- 12-cutoff training set
     t, _, rss = run_step("training-set", str(train_dir))
     row("12-cutoff training set", f"{t['ts_s']:.1f} s ({t['cutoffs']} cutoffs, {t['rows']:,} rows, {t['events']:,} events); "
         f"step peak RSS {rss:.2f} GB", "<= 15 s")
-    store = BENCH / f"mlflow{tag}"
-    shutil.rmtree(store, ignore_errors=True)
-    store.mkdir()
-    uri = f"sqlite:///{store / 'mlflow.db'}"
-    r, _, rss = run_step("train", str(train_dir), uri)
-    row("training (training set + search + LightGBM + MLflow registration)",
-        f"{r['train_s']:.1f} s; {r['trees']:.0f} trees; valid ROC AUC {r['auc']:.3f}; step peak RSS {rss:.2f} GB")
+    return big_dir
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=float, default=1.0, help="shrink every export (e.g. 0.1 for a quick check)")
+    ap.add_argument("--skip-4x", action="store_true", help="skip the 4x exports (RSS growth)")
+    ap.add_argument("--skip-all-rows", action="store_true", help="skip training on every row (the downsampling's ROC AUC check)")
+    ap.add_argument("--train-only", action="store_true", help="only the exports and the `propensity train` rows")
+    ap.add_argument("--step", help=argparse.SUPPRESS)
+    ap.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.step:
+        print(json.dumps(STEPS[a.step](*a.args)))
+        return 0
+    BENCH.mkdir(exist_ok=True)
+    tag = "" if a.scale == 1.0 else f"-x{a.scale:g}"
+    rows: list[tuple[str, str, str]] = []
+
+    def row(what: str, figure: str, target: str = "") -> None:
+        rows.append((what, figure, target))
+        log(f"{what}: {figure} {('(target ' + target + ')') if target else ''}")
+
+    train_dir = build_export(f"crm-20m{tag}", int(200_000 * a.scale), MONTHS_TRAIN, 100)
+    n_ev_train = count_rows(train_dir, "events")
+    if not a.train_only:
+        big_dir = feature_rows(a, train_dir, n_ev_train, row)
+
+    # --- `propensity train` end to end: downsampled (the default), every row, and 4x the data
+    r = train_cli(train_dir, f"mlflow{tag}", TRAIN_TOML, "bench-propensity")
+    row("`propensity train`, 20M events (training set, guard, search, backtest, refit, MLflow)",
+        f"{r['wall']:.0f} s, peak RSS {r['rss']:.2f} GB; {r['fitted']:,} rows fitted (negative rate {r['rate']:.3f}), "
+        f"{r['judged']:,} judged; {r['trees']} trees; backtest ROC AUC {r['auc']:.4f}", "<= 180 s, <= 4 GB")
+    if not a.skip_all_rows:
+        full = train_cli(train_dir, f"mlflow-every-row{tag}", EVERY_ROW_TOML, "bench-every-row")
+        row("the same, `[sampling] negative_rate = 1` (every row fitted on)",
+            f"{full['wall']:.0f} s, peak RSS {full['rss']:.2f} GB; {full['fitted']:,} rows fitted; {full['trees']} trees; "
+            f"backtest ROC AUC {full['auc']:.4f}: downsampled - every row = {r['auc'] - full['auc']:+.4f}", "within 0.005")
+    if not a.skip_4x:
+        train4 = build_export(f"crm-80m{tag}", int(800_000 * a.scale), MONTHS_TRAIN, 500)
+        r4 = train_cli(train4, f"mlflow-4x{tag}", TRAIN_TOML, "bench-4x")
+        row("`propensity train`, 4x: " + f"{count_rows(train4, 'contacts'):,} contacts / {count_rows(train4, 'events'):,} events",
+            f"{r4['wall']:.0f} s, peak RSS {r4['rss']:.2f} GB: {r4['rss'] / r['rss']:.2f}x the 1x RSS; {r4['fitted']:,} rows fitted "
+            f"(negative rate {r4['rate']:.3f}), {r4['judged']:,} judged; backtest ROC AUC {r4['auc']:.4f}", "< 2x RSS, completes")
+    commands = [r["cmd"]] + ([full["cmd"]] if not a.skip_all_rows else []) + ([r4["cmd"]] if not a.skip_4x else [])
+    if a.train_only:
+        return write_results(a, rows, commands)
+    uri = str(r["uri"])
 
     # --- propensity score end to end, 1x
     env = {"MLFLOW_TRACKING_URI": uri}
     out = BENCH / f"scores{tag}.parquet"
-    hist = ["--history", str(store / "history.db")]
+    hist = ["--history", str(BENCH / f"mlflow{tag}" / "history.db")]
     wall1, rss1, line = run_cli(["-q", "score", str(big_dir), "--model", "models:/bench-propensity@champion", "--out", str(out), *hist], env)
     n_scored = pl.scan_parquet(out).select(pl.len()).collect().item()
     row("`propensity score`, 1x, reasons for every lead", f"{wall1:.1f} s, peak RSS {rss1:.2f} GB ({n_scored:,} leads scored, "
@@ -305,6 +348,11 @@ def main() -> int:
         starts.append(time.perf_counter() - t0)
     row("`propensity --help`", f"{min(starts):.3f} s (best of 5)", "<= 0.5 s")
 
+    return write_results(a, rows, commands)
+
+
+def write_results(a: argparse.Namespace, rows: list[tuple[str, str, str]], commands: list[str]) -> int:
+    tag = "" if a.scale == 1.0 else f"-x{a.scale:g}"
     load = os.getloadavg()
     lines = [
         f"# propensity benchmark ({datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, load average {load[0]:.1f}; scale {a.scale:g})",
@@ -313,8 +361,14 @@ def main() -> int:
         "|---|---|---|",
         *[f"| {w} | {f} | {t} |" for w, f, t in rows],
         "",
-        "Each step ran in its own process; peak RSS is that process's (`/usr/bin/time -v`). "
-        "Reproduce: `make bench` (or `.venv/bin/python benchmarks/bench.py --scale 0.1` for a quick check).",
+        "Each step ran in its own process; peak RSS is that process's (`/usr/bin/time -v`). The machine may be "
+        "shared: a load average above the core count slows every wall time. "
+        "Reproduce: `make bench` (or `.venv/bin/python benchmarks/bench.py --scale 0.1` for a quick check; "
+        "`--train-only` for the training rows alone).",
+        "",
+        "Training commands (from the repository root):",
+        "",
+        *[f"    {c}" for c in commands],
     ]
     text = "\n".join(lines) + "\n"
     (BENCH / f"results{tag}.md").write_text(text, encoding="utf-8")

@@ -20,7 +20,7 @@ from propensity.features._spec import FeatureSpec
 if TYPE_CHECKING:
     import lightgbm as lgb
 
-__all__ = ["PlattCalibration", "PropensityModel", "to_model_frame", "MODEL_FILES"]
+__all__ = ["PlattCalibration", "PropensityModel", "category_levels", "to_model_frame", "to_model_matrix", "MODEL_FILES"]
 
 MODEL_FILES = ("booster.txt", "feature_spec.json", "calibration.json", "metadata.json")
 
@@ -47,14 +47,45 @@ class PlattCalibration:
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def to_model_frame(spec: FeatureSpec, features: pl.DataFrame | pd.DataFrame) -> pd.DataFrame:
-    """The exact LightGBM input: spec columns in order, categories with the training levels."""
+def _check_columns(spec: FeatureSpec, features: pl.DataFrame | pd.DataFrame) -> None:
     missing = [n for n in spec.names if n not in features.columns]
     if missing:
         raise ValueError(
             f"feature table does not match the model's feature specification: missing {', '.join(missing[:5])}"
             + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         )
+
+
+def category_levels(spec: FeatureSpec) -> list[list[str]]:
+    """The training levels of each categorical feature, in column order: what LightGBM records as a
+    pandas-fitted booster's `pandas_categorical` (a level's code is its position here)."""
+    return [list(spec.categories.get(name, ())) for name in spec.categorical]
+
+
+def to_model_matrix(spec: FeatureSpec, features: pl.DataFrame, chunk_rows: int = 100_000) -> np.ndarray:
+    """The LightGBM input as one float32 matrix (rows x `spec.names`, C order), filled a chunk of rows
+    at a time: numbers as float32, a category as the code LightGBM gives `to_model_frame`'s categorical
+    column (its level's position in the training levels; missing or unseen: NaN). The same values
+    LightGBM bins and predicts from a model frame, without a pandas copy of a large training set."""
+    _check_columns(spec, features)
+    exprs = []
+    for f in spec.features:
+        if f.kind != "category":
+            exprs.append(pl.col(f.name).cast(pl.Float32))
+            continue
+        levels = list(spec.categories.get(f.name, ()))
+        codes = pl.Series(range(len(levels)), dtype=pl.Float32)
+        text = pl.col(f.name).cast(pl.String)
+        exprs.append((text.replace_strict(levels, codes, default=None) if levels else pl.lit(None, dtype=pl.Float32)).alias(f.name))
+    out = np.empty((features.height, len(exprs)), dtype=np.float32)
+    for start in range(0, features.height, chunk_rows):
+        out[start : start + chunk_rows] = features.slice(start, chunk_rows).select(exprs).to_numpy(order="c")
+    return out
+
+
+def to_model_frame(spec: FeatureSpec, features: pl.DataFrame | pd.DataFrame) -> pd.DataFrame:
+    """The exact LightGBM input: spec columns in order, categories with the training levels."""
+    _check_columns(spec, features)
     if isinstance(features, pl.DataFrame):
         numeric = [f.name for f in spec.features if f.kind != "category"]
         frame = features.select(

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from propensity._model import PlattCalibration
 from propensity.training._fit import calibrate, cv_boost
@@ -65,17 +64,17 @@ def fold_weights(fold: np.ndarray, n_folds: int) -> np.ndarray:
 
 
 def run_backtest(
-    params: dict[str, Any], data: Any, x: pd.DataFrame, y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan,
+    params: dict[str, Any], data: Any, x: np.ndarray, y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan,
     *, rounds: int, patience: int, kept: np.ndarray | None = None,
 ) -> Backtest:
     """Boost every fold together (fitted on the `kept` rows), predict each fold's judged rows out of
-    time, calibrate forward."""
+    time (from `x`, the training set's `to_model_matrix`), calibrate forward."""
     folds = fold_indices(cutoffs, plan, kept)
     cv, best, logloss = cv_boost(params, data, folds, rounds, patience)
     rows = np.concatenate([judged for _, judged in folds])
     fold = np.concatenate([np.full(judged.size, k, dtype=np.int64) for k, (_, judged) in enumerate(folds)])
     margin = np.concatenate(
-        [np.asarray(b.predict(x.iloc[judged], raw_score=True, num_iteration=best)) for b, (_, judged) in zip(cv.boosters, folds, strict=True)]
+        [np.asarray(b.predict(x[judged], raw_score=True, num_iteration=best)) for b, (_, judged) in zip(cv.boosters, folds, strict=True)]
     )
     yj = y[rows]
     n = len(folds)

@@ -41,15 +41,28 @@ def lgb_params(config: Config, **overrides: Any) -> dict[str, Any]:
     return params
 
 
-def binned_dataset(x: pd.DataFrame, y: np.ndarray, categorical: list[str], weight: np.ndarray | None = None) -> Any:
-    """One LightGBM Dataset for the whole training set, binned once and shared by every fold."""
+def binned_dataset(
+    x: pd.DataFrame | np.ndarray, y: np.ndarray, categorical: list[str], weight: np.ndarray | None = None,
+    *, names: list[str] | None = None, levels: list[list[str]] | None = None,
+) -> Any:
+    """One LightGBM Dataset for the whole training set, binned once and shared by every fold.
+
+    A float32 matrix (`propensity._model.to_model_matrix`, with its column `names` and the categories'
+    training `levels`, `category_levels`) is binned without a copy and let go once binned
+    (`free_raw_data`): the folds' and the refit's subsets are taken from the binned data, and every
+    booster records the levels as a pandas-fitted one does. A pandas frame is kept (small sets)."""
     import lightgbm as lgb
 
+    matrix = isinstance(x, np.ndarray)
     data = lgb.Dataset(
-        x, y, weight=weight, categorical_feature=categorical or "auto", free_raw_data=False,
+        x, y, weight=weight, categorical_feature=categorical or "auto", free_raw_data=matrix,
+        feature_name=names if matrix and names is not None else "auto",
         params={"feature_pre_filter": False, "verbosity": -1},
     )
-    return data.construct()
+    data = data.construct()
+    if matrix:
+        data.pandas_categorical = levels or []
+    return data
 
 
 def cv_boost(

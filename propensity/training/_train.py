@@ -17,7 +17,12 @@ import polars as pl
 
 from propensity._config import Config, config_to_dict
 from propensity._errors import PropensityError
-from propensity._model import PropensityModel, to_model_frame
+from propensity._model import (
+    PropensityModel,
+    category_levels,
+    to_model_frame,
+    to_model_matrix,
+)
 from propensity.io._export import CrmExport
 from propensity.lifecycle._drift import reference_profile
 from propensity.scoring._grades import GradeScale
@@ -77,13 +82,13 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtes
     from propensity.training._search import search_params
 
     spec = ts.builder.spec_
-    x = to_model_frame(spec, ts.frame)
     y = ts.frame["label"].to_numpy().astype(np.int8)
     cutoffs = ts.frame["cutoff"].to_numpy()
     _check_labels(y, "training")
     kept = ts.kept()  # negative downsampling: only these rows are fitted on; every judged row is judged
     rate = ts.sampling.rate if ts.sampling is not None else 1.0
-    data = binned_dataset(x, y, spec.categorical, row_weights(y, kept, rate))
+    x = to_model_matrix(spec, ts.frame)  # float32, no pandas copy; binned once, the judged rows predicted from it
+    data = binned_dataset(x, y, spec.categorical, row_weights(y, kept, rate), names=spec.names, levels=category_levels(spec))
     found = search_params(data, y, cutoffs, ts.plan, config, kept)  # None when [search] trials <= 1
     if found is not None:
         config = replace(config, model=replace(config.model, **found.params))
@@ -92,6 +97,7 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtes
         params, data, x, y, cutoffs, ts.plan,
         rounds=config.model.num_boost_round, patience=config.model.early_stopping_rounds, kept=kept,
     )
+    del x
     fitted = data if kept.all() else data.subset(np.flatnonzero(kept))
     booster, _ = boost(params, fitted, bt.best_iteration)  # every matured cutoff
     meta: dict[str, Any] = {"search": found.to_dict()} if found else {}
