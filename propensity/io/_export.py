@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import polars as pl
 
 from propensity._errors import DataError
@@ -34,6 +35,7 @@ __all__ = [
     "is_pii_column",
     "clean_history",
     "normalize_column_name",
+    "unique_rows",
     "validate_export",
 ]
 
@@ -221,7 +223,7 @@ def validate_export(
     known = contacts["contact_id"]
     events, events_unknown = clean_history(raw["events"], "event_type", name_of("events"), known)
     events = _merge_labels(events, "event_type", event_aliases, merges)
-    unique_events = events.unique(maintain_order=True)
+    unique_events = unique_rows(events)
     duplicate_events = events.height - unique_events.height
     if duplicate_events:
         events = unique_events
@@ -258,6 +260,22 @@ def validate_export(
 
 
 # --- tables ------------------------------------------------------------------------------------
+
+
+def unique_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame.unique(maintain_order=True)` (each distinct row once, at its first place) without a hash
+    table of whole rows, which takes several times the table's memory on tens of millions of events:
+    rows are compared by a 64-bit hash first, and only the few rows sharing a hash are compared whole."""
+    shared = frame.hash_rows(seed=0).is_duplicated()
+    if not shared.any():
+        return frame
+    at = shared.arg_true()
+    first = frame[at].with_columns(at.alias("_row")).unique(subset=frame.columns, keep="first", maintain_order=True)["_row"]
+    drop = np.zeros(frame.height, dtype=bool)
+    drop[at.to_numpy()] = True
+    drop[first.to_numpy()] = False
+    return frame.filter(~pl.Series(drop))
+
 
 
 def _prepare(frame: pl.DataFrame, table: str, file: str, pii: list[str], derived: dict[str, pl.Series] | None = None) -> pl.DataFrame:

@@ -70,6 +70,9 @@ def axis_label(spec: Any, f: Any) -> str:
     return str(spec.field_label(f.field))
 
 
+EXPLAIN_CHUNK_ROWS = 200_000  # validation rows explained at once
+
+
 def explain_validation(model: Any, rows: pl.DataFrame, frame: Any, grades: Any) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     """Validation rows with grade, reasons and per-field contributions, plus a description of the fields.
 
@@ -80,20 +83,29 @@ def explain_validation(model: Any, rows: pl.DataFrame, frame: Any, grades: Any) 
     from propensity.scoring._reasons import FieldIndex, top_reasons
 
     spec = model.spec
-    contrib = model.contributions(frame)
     index = FieldIndex(spec)
-    grouped = index.group(contrib)
+    # contributions a chunk of rows at a time: a backtest of millions of leads never holds them all
+    grouped_parts, reasons, bias = [], [], []
+    size = np.zeros(len(spec.features))  # each column's summed |contribution|: the field's main column
+    for start in range(0, max(len(frame), 1), EXPLAIN_CHUNK_ROWS):
+        part = frame.iloc[start : start + EXPLAIN_CHUNK_ROWS]
+        contrib = model.contributions(part)
+        grouped_parts.append(index.group(contrib))
+        reasons += top_reasons(spec, part, contrib, index=index)
+        bias.append(contrib[:, -1])
+        size += np.abs(contrib[:, : len(spec.features)]).sum(axis=0)
+    grouped = np.concatenate(grouped_parts)
     scores = rows["score"].to_numpy()
     columns: list[pl.Series] = [
         pl.Series("grade", grades.grade(scores), dtype=pl.String),
         pl.Series("percentile", grades.percentile(scores), dtype=pl.Int16),
-        pl.Series("reasons", top_reasons(spec, frame, contrib, index=index), dtype=pl.String),
-        pl.Series("bias", contrib[:, -1], dtype=pl.Float64),
+        pl.Series("reasons", reasons, dtype=pl.String),
+        pl.Series("bias", np.concatenate(bias), dtype=pl.Float64),
     ]
     fields: list[dict[str, Any]] = []
     for j, name in enumerate(index.fields):
         members = np.flatnonzero(index.column_field == j)
-        main = spec.features[int(members[int(np.argmax(np.abs(contrib[:, members]).mean(axis=0)))])]
+        main = spec.features[int(members[int(np.argmax(size[members]))])]
         raw = frame[main.name]
         if main.kind == "category":
             values = pl.Series(f"value:{name}", [None if v is None or v != v else str(v) for v in raw.astype(object)], dtype=pl.String)

@@ -15,6 +15,7 @@ are the closest to the date the scores are used.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,17 +65,18 @@ def fold_weights(fold: np.ndarray, n_folds: int) -> np.ndarray:
 
 
 def run_backtest(
-    params: dict[str, Any], data: Any, x: np.ndarray, y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan,
+    params: dict[str, Any], data: Any, features: Callable[[np.ndarray], np.ndarray], y: np.ndarray, cutoffs: np.ndarray, plan: SplitPlan,
     *, rounds: int, patience: int, kept: np.ndarray | None = None,
 ) -> Backtest:
     """Boost every fold together (fitted on the `kept` rows), predict each fold's judged rows out of
-    time (from `x`, the training set's `to_model_matrix`), calibrate forward."""
+    time (`features(rows)`: the model input of those rows of the training set, one fold at a time),
+    calibrate forward."""
     folds = fold_indices(cutoffs, plan, kept)
     cv, best, logloss = cv_boost(params, data, folds, rounds, patience)
     rows = np.concatenate([judged for _, judged in folds])
     fold = np.concatenate([np.full(judged.size, k, dtype=np.int64) for k, (_, judged) in enumerate(folds)])
     margin = np.concatenate(
-        [np.asarray(b.predict(x[judged], raw_score=True, num_iteration=best)) for b, (_, judged) in zip(cv.boosters, folds, strict=True)]
+        [np.asarray(b.predict(features(judged), raw_score=True, num_iteration=best)) for b, (_, judged) in zip(cv.boosters, folds, strict=True)]
     )
     yj = y[rows]
     n = len(folds)

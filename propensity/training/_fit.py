@@ -10,11 +10,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import polars as pl
 
 from propensity._config import Config
-from propensity._model import PlattCalibration
+from propensity._model import PlattCalibration, to_model_matrix
+from propensity.features._spec import FeatureSpec
 
-__all__ = ["OutOfTime", "binned_dataset", "boost", "calibrate", "cv_boost", "lgb_params"]
+__all__ = ["OutOfTime", "binned_dataset", "boost", "calibrate", "cv_boost", "frame_rows", "lgb_params"]
 
 
 def lgb_params(config: Config, **overrides: Any) -> dict[str, Any]:
@@ -41,26 +43,54 @@ def lgb_params(config: Config, **overrides: Any) -> dict[str, Any]:
     return params
 
 
+def frame_rows(spec: FeatureSpec, frame: pl.DataFrame, batch_rows: int = 65_536) -> Any:
+    """The training set's model input as a `lightgbm.Sequence`: LightGBM reads it a batch of rows at a
+    time (`to_model_matrix`), so the whole float32 matrix never exists at once. Its random row reads
+    (the binning sample, in increasing order) come from one cached batch."""
+    import lightgbm as lgb
+
+    class Rows(lgb.Sequence):  # type: ignore[misc]
+        batch_size = batch_rows
+
+        def __init__(self) -> None:
+            self._start, self._block = 0, np.empty((0, len(spec.names)), dtype=np.float32)
+
+        def __len__(self) -> int:
+            return frame.height
+
+        def __getitem__(self, idx: Any) -> np.ndarray:
+            if isinstance(idx, slice):
+                start, stop, _ = idx.indices(frame.height)
+                return to_model_matrix(spec, frame.slice(start, max(stop - start, 0)))
+            i = int(idx)
+            if not self._start <= i < self._start + len(self._block):
+                self._start = i - i % self.batch_size
+                self._block = self[self._start : self._start + self.batch_size]
+            return self._block[i - self._start].astype(np.float64)  # LightGBM bins its sample from doubles
+
+    return Rows()
+
+
 def binned_dataset(
-    x: pd.DataFrame | np.ndarray, y: np.ndarray, categorical: list[str], weight: np.ndarray | None = None,
+    x: Any, y: np.ndarray, categorical: list[str], weight: np.ndarray | None = None,
     *, names: list[str] | None = None, levels: list[list[str]] | None = None,
 ) -> Any:
     """One LightGBM Dataset for the whole training set, binned once and shared by every fold.
 
-    A float32 matrix (`propensity._model.to_model_matrix`, with its column `names` and the categories'
-    training `levels`, `category_levels`) is binned without a copy and let go once binned
-    (`free_raw_data`): the folds' and the refit's subsets are taken from the binned data, and every
-    booster records the levels as a pandas-fitted one does. A pandas frame is kept (small sets)."""
+    `frame_rows` (with the column `names` and the categories' training `levels`, `category_levels`)
+    is read a batch at a time and let go once binned (`free_raw_data`): the folds' and the refit's
+    subsets are taken from the binned data, and every booster records the levels as a pandas-fitted
+    one does. A pandas model frame is kept (small sets, tests)."""
     import lightgbm as lgb
 
-    matrix = isinstance(x, np.ndarray)
+    streamed = not isinstance(x, pd.DataFrame)
     data = lgb.Dataset(
-        x, y, weight=weight, categorical_feature=categorical or "auto", free_raw_data=matrix,
-        feature_name=names if matrix and names is not None else "auto",
+        x, y, weight=weight, categorical_feature=categorical or "auto", free_raw_data=streamed,
+        feature_name=names if streamed and names is not None else "auto",
         params={"feature_pre_filter": False, "verbosity": -1},
     )
     data = data.construct()
-    if matrix:
+    if streamed:
         data.pandas_categorical = levels or []
     return data
 

@@ -33,7 +33,7 @@ from propensity.training._backtest import (
     Backtest,
     run_backtest,
 )
-from propensity.training._fit import binned_dataset
+from propensity.training._fit import binned_dataset, frame_rows
 from propensity.training._gate import backtest_figures, guard_checks, judge
 from propensity.training._labels import SplitPlan
 from propensity.training._metrics import backtest_metrics, capture_at, ranking_metrics
@@ -87,17 +87,18 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtes
     _check_labels(y, "training")
     kept = ts.kept()  # negative downsampling: only these rows are fitted on; every judged row is judged
     rate = ts.sampling.rate if ts.sampling is not None else 1.0
-    x = to_model_matrix(spec, ts.frame)  # float32, no pandas copy; binned once, the judged rows predicted from it
-    data = binned_dataset(x, y, spec.categorical, row_weights(y, kept, rate), names=spec.names, levels=category_levels(spec))
+    # read a batch of float32 rows at a time and binned once: neither a pandas copy nor a whole matrix
+    rows = frame_rows(spec, ts.frame)
+    data = binned_dataset(rows, y, spec.categorical, row_weights(y, kept, rate), names=spec.names, levels=category_levels(spec))
+    del rows
     found = search_params(data, y, cutoffs, ts.plan, config, kept)  # None when [search] trials <= 1
     if found is not None:
         config = replace(config, model=replace(config.model, **found.params))
     params = lgb_params(config)
     bt = run_backtest(
-        params, data, x, y, cutoffs, ts.plan,
+        params, data, lambda at: to_model_matrix(spec, ts.frame[at]), y, cutoffs, ts.plan,
         rounds=config.model.num_boost_round, patience=config.model.early_stopping_rounds, kept=kept,
     )
-    del x
     fitted = data if kept.all() else data.subset(np.flatnonzero(kept))
     booster, _ = boost(params, fitted, bt.best_iteration)  # every matured cutoff
     meta: dict[str, Any] = {"search": found.to_dict()} if found else {}
