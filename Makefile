@@ -37,8 +37,9 @@ xeducation: install
 	$(BIN)/propensity score --table "$(XEDU)/Leads.csv" --model models:/x-education@champion --out scores/x-education-scores.csv
 	$(BIN)/propensity report --model models:/x-education@champion --out reports/x-education.html
 
-# Speed and memory at batch scale (not part of `make test`): generates ~1M-contact exports once under
-# bench/ (gitignored, several GB), then writes bench/results.md. Takes a while; run it on a quiet machine.
+# Speed and memory at batch scale (not part of `make test`): generates ~1M-contact exports and 20M- and
+# 80M-event training exports once under bench/ (gitignored, several GB), then writes bench/results.md:
+# features, `propensity train` (1x, every row, 4x), `propensity score`. Takes a while; run it on a quiet machine.
 bench: install
 	$(BIN)/python benchmarks/bench.py
 

@@ -26,11 +26,11 @@ from propensity.features._spec import FeatureSpec
 from propensity.leakage._guard import LeakVerdict, find_leaks
 from propensity.training._training_set import TrainingSet
 
-__all__ = ["GuardResult", "guard_training_set", "uninformative", "without_features"]
+__all__ = ["GuardResult", "guard_sample", "guard_training_set", "uninformative", "without_features"]
 
 log = logging.getLogger("propensity")
 
-_MAX_ROWS = 60_000  # the single-column AUCs are judged on at most this many training leads (all positives kept)
+_MAX_ROWS = 60_000  # the single-column AUCs are judged on at most this many training leads (see guard_sample)
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,17 @@ class GuardResult:
         }
 
 
-def _sample(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
+def guard_sample(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """The training leads the leakage guard judges on: all of them up to `_MAX_ROWS`, else every
+    positive (at most half the sample: a big export's positives must leave room for negatives, or
+    the AUCs would be judged on a handful of negatives) and seeded negatives for the rest."""
     if frame.height <= _MAX_ROWS:
         return frame
     pos = frame.filter(pl.col("label") == 1)
     neg = frame.filter(pl.col("label") == 0)
-    return pl.concat([pos, neg.sample(n=max(_MAX_ROWS - pos.height, 1), seed=seed)])
+    if pos.height > _MAX_ROWS // 2:
+        pos = pos.sample(n=_MAX_ROWS // 2, seed=seed)
+    return pl.concat([pos, neg.sample(n=min(neg.height, max(_MAX_ROWS - pos.height, 1)), seed=seed)])
 
 
 def _source(spec: FeatureSpec, name: str) -> str:
@@ -122,7 +127,7 @@ def guard_training_set(ts: TrainingSet, config: Config) -> GuardResult:
     unknown = sorted(k for k in keep if k not in names and k not in set(sources.values()) and k not in {s.split(".")[-1] for s in sources.values()})
     if unknown:
         raise PropensityError(f"[leakage] keep: no feature or column named {', '.join(repr(k) for k in unknown)}")
-    rows = _sample(ts.frame, config.model.seed)
+    rows = guard_sample(ts.frame, config.model.seed)
     y = rows["label"].to_numpy().astype(np.int64)
     frame = to_model_frame(spec, rows)
     verdicts = find_leaks(frame, y, threshold=config.leakage.threshold, keep=keep_features, columns=spec.names)
