@@ -182,7 +182,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         f"among {run.read:,} contacts as of {run.as_of:%Y-%m-%d %H:%M} "
         f"with model {loaded.uri} (version {loaded.version}): {mix} -> {out}"
     )
-    _monitor_scoring(args, export, loaded, run, out)
+    _monitor(args, export, loaded, run, out)
     return EXIT_OK
 
 
@@ -284,7 +284,7 @@ def _write_accounts(args: argparse.Namespace, export, loaded, run, out: Path, re
         f"{run.open_leads:,} open leads ({run.rejected:,} rejected -> {rejects_out}) among {run.read:,} contacts as of "
         f"{run.as_of:%Y-%m-%d %H:%M} with model {loaded.uri} (version {loaded.version}): {mix} -> {out}"
     )
-    _monitor_scoring(args, export, loaded, run, out)  # the leads' scores go to the history, as at the contact level
+    _monitor(args, export, loaded, run, out)  # the leads' scores go to the history, as at the contact level
     return EXIT_OK
 
 
@@ -387,30 +387,14 @@ def _history_path(args: argparse.Namespace) -> Path:
     return default_history_path(getattr(args, "tracking_uri", None) or os.environ.get("MLFLOW_TRACKING_URI"))
 
 
-def _monitor_scoring(args: argparse.Namespace, export, loaded, run, out: Path, drift=None, recorded=None) -> None:  # type: ignore[no-untyped-def]
-    """Append the run to the score history (unless `recorded` already did: (rows, path)); drift: one
-    line, `<out stem>.drift.csv` and an MLflow run."""
-    from propensity.io._atomic import write_table
-    from propensity.lifecycle._drift import check_drift, log_drift
-    from propensity.lifecycle._score_history import model_name_of, record_scores
-    from propensity.lifecycle._tracking import resolve_tracking_uri, tracking_errors
+def _monitor(args: argparse.Namespace, export, loaded, run, out: Path, drift=None, recorded=None) -> None:  # type: ignore[no-untyped-def]
+    """The score history and drift after a run (`propensity.lifecycle._monitor`), printed as one line."""
+    from propensity.lifecycle._monitor import monitor_scoring
+    from propensity.lifecycle._tracking import resolve_tracking_uri
 
-    if recorded is not None:
-        n, history = recorded
-    else:
-        label = loaded.model.metadata["label"]
-        history = _history_path(args)
-        n = record_scores(history, run.for_history(), as_of=run.as_of, model_name=model_name_of(loaded.uri), model_version=loaded.version,
-                          model_uri=loaded.uri, positive_outcomes=label["positive_outcomes"], horizon_days=label["horizon_days"])
-    report = drift.report(run.as_of) if drift is not None else check_drift(export, loaded.model, run.scores, run.as_of)
-    if report is None:
-        print(f"history: {n:,} scores -> {history}; drift not checked: the model has no training reference")
-        return
-    drift_out = out.with_name(f"{out.stem}.drift.csv")
-    write_table(report.table, drift_out)
-    with tracking_errors(resolve_tracking_uri(args.tracking_uri)):
-        log_drift(report, model_uri=loaded.uri, model_version=loaded.version, scored=n)
-    print(f"{report.summary()} -> {drift_out}; history: {n:,} scores -> {history}")
+    history = recorded[1] if recorded is not None else _history_path(args)
+    print(monitor_scoring(export, loaded, run, out, history=history, tracking_uri=resolve_tracking_uri(args.tracking_uri),
+                          drift=drift, recorded=recorded))
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:
@@ -655,7 +639,7 @@ def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None)
         f"among {run.read:,} contacts as of {run.as_of:%Y-%m-%d %H:%M} "
         f"with model {loaded.uri} (version {loaded.version}): {mix} -> {out}"
     )
-    _monitor_scoring(args, None, loaded, run, out, drift=drift, recorded=(recorded.rows, history))
+    _monitor(args, None, loaded, run, out, drift=drift, recorded=(recorded.rows, history))
     return EXIT_OK
 
 
