@@ -1,11 +1,11 @@
-"""The Spark engine: the same features and scores, computed on Apache Spark (``--engine spark``).
+"""The Spark engine's session and scoring (``--engine spark``).
 
-Spark reads the export's Parquet tables and deals whole accounts into buckets (a hash of the
-account, or of the contact when it has none). Each bucket is one pandas group on an executor,
-where the *local* code runs on it: `validate_export`, `FeatureBuilder` built from the model's
-`FeatureSpec`, and `score_leads`. A bucket holds whole accounts, so every feature (the buying
-committee's included) equals the one computed on the whole export: the features and scores are
-the local ones, by construction, and tested to be.
+Scoring: Spark reads the export's tables (`propensity.engines._spark_read`) and deals whole accounts
+into buckets (a hash of the account, or of the contact when it has none). Each bucket is one pandas
+group on an executor, where the *local* code runs on it: `validate_export`, `FeatureBuilder` built
+from the model's `FeatureSpec`, and `score_leads`. A bucket holds whole accounts, so every feature
+(the buying committee's included) equals the one computed on the whole export: the scores are the
+local ones, by construction, and tested to be. Training on Spark: `propensity.engines._spark_train`.
 
 Scores are written by Spark as a Parquet dataset (a folder of part files, globally sorted best
 first); rejects go beside it as ``<out>.rejects.csv``. Spark is an optional extra:
