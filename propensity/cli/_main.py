@@ -114,7 +114,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     from propensity.training._train import train
 
     config = _config(args)
-    export = _read_history(args, require_outcomes=True, **reading_aliases(config))
+    on_spark = getattr(args, "engine", "local") == "spark"
+    if on_spark:  # the export read, validated, labelled and built on Spark: the events never reach this process
+        from propensity.engines._spark import read_on_spark
+
+        if getattr(args, "source", None) or args.data_dir is None:
+            raise UsageError("--engine spark reads a folder of Parquet (or Delta) tables: give DATA_DIR")
+        on = read_on_spark(args.data_dir, require_outcomes=True, **reading_aliases(config))
+        export = on.export
+    else:
+        export = _read_history(args, require_outcomes=True, **reading_aliases(config))
     config = replace(config, label=resolve_outcome_names(export.outcomes, config.label))  # "Closed Won" means closed_won
     refuse_mistyped_outcomes(export.outcomes, config.label)  # a typo is named up front, not trained into "0 positives"
     print(read_line(export))
@@ -122,14 +131,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     uri = resolve_tracking_uri(args.tracking_uri)
     check_server(uri)  # a refusing or absent server fails now, not after training
     with tracking_errors(uri):
-        ts = None
-        if getattr(args, "engine", "local") == "spark":
-            from propensity.engines._spark import spark_training_set
+        checked = ts = None
+        if on_spark:
+            from propensity.engines._spark_train import spark_training
 
-            if getattr(args, "source", None) or args.data_dir is None:
-                raise UsageError("--engine spark reads a folder of Parquet tables: give DATA_DIR")
-            ts = spark_training_set(args.data_dir, export, config)  # the features built on Spark
-        result = train(export, config, tracking_uri=uri, model_name=config.model_name, set_champion=not args.no_champion, training_set=ts)
+            checked, ts = spark_training(on, config)  # preflight counts and training matrix from Spark
+        result = train(export, config, tracking_uri=uri, model_name=config.model_name, set_champion=not args.no_champion,
+                       training_set=ts, checked=checked)
     print_training_summary(result, config)
     if not args.no_champion and not result.champion:
         print(result.decision.table())
@@ -651,7 +659,7 @@ def cmd_score_spark(args: argparse.Namespace) -> int:
     )
 
     if getattr(args, "source", None) or args.data_dir is None:
-        raise UsageError("--engine spark reads a folder of Parquet tables: give DATA_DIR")
+        raise UsageError("--engine spark reads a folder of Parquet (or Delta) tables: give DATA_DIR")
     open_store(args.tracking_uri)
     loaded = load_model(args.model)
     summary = score_with_spark(args.data_dir, loaded.model, args.out, model_version=loaded.version, as_of=_as_of(args.as_of))
@@ -689,7 +697,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--features", help="feature-set TOML (see features/default.toml)")
     t.add_argument("--model-name", help="registered model name (default lead-propensity)")
     t.add_argument("--no-champion", action="store_true", help="register without moving the 'champion' alias")
-    t.add_argument("--engine", choices=("local", "spark"), default="local", help="build the training set locally (default) or on Spark")
+    t.add_argument("--engine", choices=("local", "spark"), default="local", help="local (default), or spark: read, validate, label and build the training set on Spark from Parquet "
+                   "(or Delta) tables; only the (downsampled) training matrix comes to this process to fit (pip install propensity[spark])")
     tracking(t)
     t.set_defaults(func=cmd_train)
 
@@ -718,7 +727,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="output file, .csv or .parquet")
     s.add_argument("--as-of", help="score as of this date or timestamp (default: the latest event)")
     s.add_argument("--chunk-size", type=int, default=100_000, help="contacts per scoring chunk (bounds memory; default 100000)")
-    s.add_argument("--engine", choices=("local", "spark"), default="local", help="local (default) or spark (pip install propensity[spark])")
+    s.add_argument("--engine", choices=("local", "spark"), default="local", help="local (default), or spark: read Parquet (or Delta) tables and score on Spark into a Parquet dataset "
+                   "(--out must end in .parquet; pip install propensity[spark])")
     s.add_argument("--history", help="score history file (default: score_history.db beside the MLflow SQLite store)")
     s.add_argument(
         "--format", choices=("scores", "salesforce", "hubspot", "dynamics"), default="scores",

@@ -1,11 +1,11 @@
-"""The Spark engine: the same features and scores, computed on Apache Spark (``--engine spark``).
+"""The Spark engine's session and scoring (``--engine spark``).
 
-Spark reads the export's Parquet tables and deals whole accounts into buckets (a hash of the
-account, or of the contact when it has none). Each bucket is one pandas group on an executor,
-where the *local* code runs on it: `validate_export`, `FeatureBuilder` built from the model's
-`FeatureSpec`, and `score_leads`. A bucket holds whole accounts, so every feature (the buying
-committee's included) equals the one computed on the whole export: the features and scores are
-the local ones, by construction, and tested to be.
+Scoring: Spark reads the export's tables (`propensity.engines._spark_read`) and deals whole accounts
+into buckets (a hash of the account, or of the contact when it has none). Each bucket is one pandas
+group on an executor, where the *local* code runs on it: `validate_export`, `FeatureBuilder` built
+from the model's `FeatureSpec`, and `score_leads`. A bucket holds whole accounts, so every feature
+(the buying committee's included) equals the one computed on the whole export: the scores are the
+local ones, by construction, and tested to be. Training on Spark: `propensity.engines._spark_train`.
 
 Scores are written by Spark as a Parquet dataset (a folder of part files, globally sorted best
 first); rejects go beside it as ``<out>.rejects.csv``. Spark is an optional extra:
@@ -24,19 +24,24 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from propensity._errors import UsageError
+from propensity.engines._spark_read import (
+    SparkExport,
+    bucket_key,
+    delta_available,
+    read_spark_export,
+    read_spark_table,
+    spark_table_paths,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from propensity._config import Config
     from propensity._model import PropensityModel
     from propensity.io._export import CrmExport
-    from propensity.training._training_set import TrainingSet
 
-__all__ = ["spark_session", "spark_features", "spark_training_set", "score_with_spark", "DEFAULT_BUCKETS"]
+__all__ = ["spark_session", "read_on_spark", "score_with_spark", "DEFAULT_BUCKETS"]
 
 DEFAULT_BUCKETS = 16
-_TABLES = ("contacts", "accounts", "events", "outcomes")
 
 
 def spark_session(app: str = "propensity") -> SparkSession:
@@ -51,8 +56,16 @@ def spark_session(app: str = "propensity") -> SparkSession:
         from pyspark.sql import SparkSession
     except ImportError:
         raise UsageError("--engine spark needs pyspark: pip install 'propensity[spark]'") from None
+    builder = SparkSession.builder
+    if delta_available():  # Delta tables: the extension, its catalog and (from pip) its jars
+        from delta import configure_spark_with_delta_pip
+
+        builder = configure_spark_with_delta_pip(
+            builder.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+            .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        )
     return (
-        SparkSession.builder.appName(app)
+        builder.appName(app)
         .master("local[*]")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -64,38 +77,27 @@ def spark_session(app: str = "propensity") -> SparkSession:
     )
 
 
+def read_on_spark(folder: str | Path, *, buckets: int = DEFAULT_BUCKETS, **options: Any) -> SparkExport:
+    """`read_spark_export` in this process's Spark session (`spark_session`)."""
+    return read_spark_export(spark_session(), folder, buckets=buckets, **options)
+
+
 # ------------------------------------------------------------- the buckets
-def _parquet_tables(folder: str | Path) -> dict[str, Path]:
-    d = Path(folder).expanduser()
-    if not d.is_dir():
-        raise UsageError(f"no such folder: {d}")
-    found = {p.stem.lower(): p for p in d.iterdir() if p.suffix.lower() == ".parquet" and p.stem.lower() in _TABLES}
-    for table in ("contacts", "events"):
-        if table not in found:
-            raise UsageError(f"--engine spark reads Parquet tables: {d} has no {table}.parquet")
-    return found
-
-
 def _bucketed(spark: SparkSession, folder: str | Path, buckets: int) -> tuple[DataFrame, dict[str, list[str]]]:
-    """All tables in one frame: `_bucket`, `_table` and each table's columns prefixed by its name."""
+    """All raw tables in one frame: `_bucket`, `_table` and each table's columns prefixed by its name."""
     from pyspark.sql import functions as F
 
-    files = _parquet_tables(folder)
-    frames = {t: spark.read.parquet(str(p)) for t, p in files.items()}
-    contacts = frames["contacts"]
-    key = F.coalesce(F.col("account_id"), F.concat(F.lit("\u0000"), F.col("contact_id")))
-    bucket = F.pmod(F.xxhash64(key), F.lit(buckets)).cast("int")
-    owner = contacts.select(F.col("contact_id").alias("_cid"), bucket.alias("_bucket"))
+    frames = {t: read_spark_table(spark, kind, p) for t, (kind, p) in spark_table_paths(folder).items()}
+    owner = frames["contacts"].select(F.col("contact_id").alias("_cid"), bucket_key(F.col("account_id"), F.col("contact_id"), buckets).alias("_bucket"))
     columns: dict[str, list[str]] = {}
     parts = []
     for table, frame in frames.items():
         columns[table] = list(frame.columns)
         renamed = frame.select(*[F.col(f"`{c}`").alias(f"{table}__{c}") for c in frame.columns])
         if table == "contacts":
-            keyed = renamed.withColumn("_bucket", F.pmod(F.xxhash64(F.coalesce(
-                F.col("contacts__account_id"), F.concat(F.lit("\u0000"), F.col("contacts__contact_id")))), F.lit(buckets)).cast("int"))
+            keyed = renamed.withColumn("_bucket", bucket_key(F.col("contacts__account_id"), F.col("contacts__contact_id"), buckets))
         elif table == "accounts":
-            keyed = renamed.withColumn("_bucket", F.pmod(F.xxhash64(F.col("accounts__account_id")), F.lit(buckets)).cast("int"))
+            keyed = renamed.withColumn("_bucket", bucket_key(F.col("accounts__account_id"), F.lit(None).cast("string"), buckets))
         else:
             keyed = renamed.join(owner, renamed[f"{table}__contact_id"] == owner["_cid"], "inner").drop("_cid")
         parts.append(keyed.withColumn("_table", F.lit(table)))
@@ -147,65 +149,6 @@ class _ModelText:
             PlattCalibration(self.calibration["a"], self.calibration["b"]),
             json.loads(self.metadata),
         )
-
-
-def _feature_schema(spec: Any) -> str:
-    cols = ["contact_id string", "cutoff timestamp_ntz"]
-    for f in spec.features:
-        cols.append(f"`{f.name}` {'string' if f.kind == 'category' else 'float'}")
-    return ", ".join(cols)
-
-
-# ----------------------------------------------------------------- features
-def spark_features(
-    spark: SparkSession, folder: str | Path, spec: Any, cutoffs: list[datetime], label: Any, *, buckets: int = DEFAULT_BUCKETS
-) -> pl.DataFrame:
-    """Features of the open leads at `cutoffs` (contact_id, cutoff, *spec.names), built on Spark."""
-    union, columns = _bucketed(spark, folder, buckets)
-    spec_json = spec.to_json()
-    label_json = json.dumps({"positive_outcomes": list(label.positive_outcomes), "horizon_days": label.horizon_days})
-    cut = list(cutoffs)
-
-    def build(pdf: Any) -> Any:
-        from propensity._config import LabelConfig
-        from propensity.features._builder import FeatureBuilder
-        from propensity.features._spec import FeatureSpec
-        from propensity.training._labels import open_leads
-
-        s = FeatureSpec.from_json(spec_json)
-        export = _bucket_export(pdf, columns)
-        schema = {"contact_id": pl.String, "cutoff": pl.Datetime("us")}
-        schema.update({f.name: (pl.String if f.kind == "category" else pl.Float32) for f in s.features})
-        if export is None:
-            return pl.DataFrame(schema=schema).to_pandas()
-        lab = json.loads(label_json)
-        pairs = open_leads(export.contacts.filter(pl.col("created_at").is_not_null()), export.outcomes, cut,
-                           LabelConfig(tuple(lab["positive_outcomes"]), int(lab["horizon_days"])))
-        feats = FeatureBuilder.from_spec(s).transform(export, pairs.select("contact_id", "cutoff"))
-        return feats.select([pl.col(c).cast(t) for c, t in schema.items()]).to_pandas()
-
-    result = union.groupBy("_bucket").applyInPandas(build, schema=_feature_schema(spec))
-    table = result.toArrow() if hasattr(result, "toArrow") else None
-    frame = pl.from_arrow(table) if table is not None else pl.from_pandas(result.toPandas())
-    frame = frame.with_columns(pl.col("cutoff").cast(pl.Datetime("us")))  # type: ignore[union-attr]
-    return frame.sort("cutoff", "contact_id")  # type: ignore[union-attr]
-
-
-def spark_training_set(folder: str | Path, export: CrmExport, config: Config, *, spark: SparkSession | None = None) -> TrainingSet:
-    """`build_training_set` with the features built on Spark: the same rows, labels and features."""
-    from propensity.features._builder import FeatureBuilder
-    from propensity.training._training_set import (
-        TrainingSet,
-        default_plan,
-        sampled_pairs,
-    )
-
-    spark = spark or spark_session()
-    plan = default_plan(export, config)
-    builder = FeatureBuilder(config.features).fit(export, plan.cutoffs[-1])
-    feats = spark_features(spark, folder, builder.spec_, list(plan.all), config.label)
-    labelled, sampling = sampled_pairs(export, config, plan)
-    return TrainingSet.stack(labelled, feats, builder, plan, sampling)
 
 
 # ------------------------------------------------------------------ scoring
@@ -300,7 +243,7 @@ def score_with_spark(
     target = Path(out)
     if target.suffix.lower() != ".parquet":
         raise UsageError(f"{target}: --engine spark writes Parquet: the output must end in .parquet")
-    _parquet_tables(folder)  # refuse a CSV export before starting Spark
+    spark_table_paths(folder)  # refuse a CSV export before starting Spark
     spark = spark or spark_session()
     frame, as_of = spark_scores(spark, folder, model, model_version=model_version, as_of=as_of, buckets=buckets)
     frame = frame.cache()

@@ -22,7 +22,7 @@ import polars as pl
 
 from propensity._config import SamplingConfig
 
-__all__ = ["Sampling", "choose_rate", "mark_kept", "row_weights"]
+__all__ = ["Sampling", "choose_rate", "keep_expression", "mark_kept", "row_weights"]
 
 _HASH_SCALE = float(2**64)
 
@@ -59,6 +59,13 @@ def choose_rate(positives: int, negatives: int, config: SamplingConfig) -> float
     return float(min(1.0, wanted / negatives))
 
 
+def keep_expression(rate: float, seed: int) -> pl.Expr:
+    """`keep`: a positive, or a negative whose seeded hash of (contact_id, cutoff) falls below `rate`
+    (row by row, so any partition of the rows, e.g. Spark's, keeps the same ones)."""
+    u = pl.struct("contact_id", "cutoff").hash(seed).cast(pl.Float64) / _HASH_SCALE
+    return ((pl.col("label") == 1) | (u < rate)).alias("keep")
+
+
 def mark_kept(labelled: pl.DataFrame, config: SamplingConfig, seed: int) -> tuple[pl.DataFrame, Sampling]:
     """`labelled` (contact_id, cutoff, label, ...) with a boolean `keep`: every positive, and each
     negative with probability `rate` by a seeded hash of (contact_id, cutoff)."""
@@ -68,7 +75,6 @@ def mark_kept(labelled: pl.DataFrame, config: SamplingConfig, seed: int) -> tupl
     if rate >= 1.0:
         kept = labelled.with_columns(pl.lit(True).alias("keep"))
         return kept, Sampling(1.0, positives, negatives, negatives)
-    u = pl.struct("contact_id", "cutoff").hash(seed).cast(pl.Float64) / _HASH_SCALE
-    kept = labelled.with_columns(((pl.col("label") == 1) | (u < rate)).alias("keep"))
+    kept = labelled.with_columns(keep_expression(rate, seed))
     kept_negatives = int(kept.filter(pl.col("keep") & (pl.col("label") == 0)).height)
     return kept, Sampling(rate, positives, negatives, kept_negatives)

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,14 @@ from propensity.training._gate import backtest_figures, guard_checks, judge
 from propensity.training._labels import SplitPlan
 from propensity.training._metrics import backtest_metrics, capture_at, ranking_metrics
 from propensity.training._sampling import row_weights
-from propensity.training._training_set import TrainingSet, build_training_set
+from propensity.training._training_set import (
+    POINTS_COLUMN,
+    TrainingSet,
+    build_training_set,
+)
+
+if TYPE_CHECKING:
+    from propensity.training._preflight import PreflightResult
 
 __all__ = ["TrainResult", "fit_model", "evaluate", "train", "fitted_cutoffs_text"]
 
@@ -113,7 +120,10 @@ def evaluate(bt: Backtest, ts: TrainingSet, export: CrmExport, config: Config) -
     folds calibrated only on earlier folds. Per-fold figures give the spread."""
     part = ts.frame[bt.rows]
     p, y = bt.score, bt.y
-    pts = points_scores(export, part.select("contact_id", "cutoff"), config.points)["points"].to_numpy()
+    if POINTS_COLUMN in part.columns:  # built on Spark, where the events are
+        pts = part[POINTS_COLUMN].cast(pl.Float64).to_numpy()
+    else:
+        pts = points_scores(export, part.select("contact_id", "cutoff"), config.points)["points"].to_numpy()
     model_metrics = backtest_metrics(y, p, bt.fold)
     folds = []
     for k, fold in enumerate(ts.plan.folds):
@@ -159,16 +169,18 @@ def train(
     model_name: str | None = None,
     set_champion: bool = True,
     training_set: TrainingSet | None = None,
+    checked: PreflightResult | None = None,
 ) -> TrainResult:
     """Preflight, build the training set (unless given: e.g. built on Spark), guard it against leakage, fit, evaluate (model, points and
-    the learned scorecard), and (with a tracking URI) log and register."""
+    the learned scorecard), and (with a tracking URI) log and register. `checked`: the preflight's
+    result when it was counted elsewhere (e.g. on Spark)."""
     from propensity.scoring._account_view import account_grades
     from propensity.training._metrics import calibration_by_cutoff
     from propensity.training._no_information import guard_training_set
     from propensity.training._preflight import preflight
     from propensity.training._scorecard import scorecard_for
 
-    checked = preflight(export, config)  # refuses (exit 2) before any feature is built
+    checked = checked if checked is not None else preflight(export, config)  # refuses (exit 2) before any feature is built
     built = training_set if training_set is not None else build_training_set(export, config, checked.plan)
     guard = guard_training_set(built, config)
     ts = guard.training_set
