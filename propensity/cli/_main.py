@@ -405,36 +405,34 @@ def _monitor(args: argparse.Namespace, export, loaded, run, out: Path, drift=Non
                           drift=drift, recorded=recorded))
 
 
-def cmd_retrain(args: argparse.Namespace) -> int:
-    from propensity.lifecycle._retrain import retrain
+def _on_store(args: argparse.Namespace, run):  # type: ignore[no-untyped-def]
+    """`run(uri)` against the store the options name, a refusing or absent server failing first, in one line."""
     from propensity.lifecycle._tracking import (
         check_server,
         resolve_tracking_uri,
         tracking_errors,
     )
 
-    config = _config(args)
     uri = resolve_tracking_uri(args.tracking_uri)
     check_server(uri)
     with tracking_errors(uri):
-        outcome = retrain(args.data_dir, config, tracking_uri=uri)
+        return run(uri)
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    from propensity.lifecycle._retrain import retrain
+
+    config = _config(args)
+    outcome = _on_store(args, lambda uri: retrain(args.data_dir, config, tracking_uri=uri))
     print(outcome.report())
     return outcome.exit_code
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     from propensity.lifecycle._retrain import rollback
-    from propensity.lifecycle._tracking import (
-        check_server,
-        resolve_tracking_uri,
-        tracking_errors,
-    )
 
     config = _config(args)
-    uri = resolve_tracking_uri(args.tracking_uri)
-    check_server(uri)
-    with tracking_errors(uri):
-        outcome = rollback(tracking_uri=uri, model_name=config.model_name, experiment=config.experiment)
+    outcome = _on_store(args, lambda uri: rollback(tracking_uri=uri, model_name=config.model_name, experiment=config.experiment))
     print(outcome.report())
     return EXIT_OK
 
