@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test docs clean xeducation bench bench-quality
+.PHONY: install demo test test-slow docs clean xeducation bench bench-quality
 
 install: $(VENV)/.installed
 
@@ -16,8 +16,13 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/propensity demo
 
+# The everyday suite: every rule except the end-to-end runs that train real models (marked `slow`).
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow"
+
+# The end-to-end runs (train, register, score, report, retrain, Spark, X Education): CI runs them after `make test`.
+test-slow: install
+	$(BIN)/pytest -q -m slow
 
 # The documentation site (docs/, mkdocs.yml) built into site/; --strict: a broken link or anchor, or a
 # page left out of the navigation, fails the build. Installs the `docs` extra (mkdocs, mkdocs-material).
