@@ -111,37 +111,46 @@ class FitEngagement:
         level = engagement_levels(self.engagement.scale.grade(engagement))
         return {"fit": fit, "fit_grade": grade, "engagement": engagement, "engagement_level": level, "fit_engagement": cells_of(grade, level)}
 
-    def save(self, directory: str | Path) -> None:
-        d = Path(directory)
+    def to_texts(self) -> dict[str, str]:
+        """The views as plain text, file name -> content (VIEW_FILES): what is saved and what Spark ships."""
         record: dict[str, Any] = {"version": _VERSION, "cell": "fit grade A-D, then engagement level 1-4", "views": {}}
+        texts = {}
         for view in (self.fit, self.engagement):
-            view.booster.save_model(str(d / f"{view.name}_booster.txt"))
+            texts[f"{view.name}_booster.txt"] = view.booster.model_to_string()
             record["views"][view.name] = view.to_dict()
-        (d / VIEWS_FILE).write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
+        return {VIEWS_FILE: json.dumps(record, indent=2, sort_keys=True), **texts}
+
+    @classmethod
+    def from_texts(cls, texts: dict[str, str], feature_names: list[str], where: str = VIEWS_FILE) -> FitEngagement:
+        import lightgbm as lgb
+
+        record = json.loads(texts[VIEWS_FILE])
+        if record.get("version") != _VERSION:
+            raise ValueError(f"{where}: version {record.get('version')!r} is not {_VERSION}")
+        views = {}
+        for name in ("fit", "engagement"):
+            v = record["views"][name]
+            unknown = [f for f in v["features"] if f not in feature_names]
+            if unknown:
+                raise ValueError(f"{where}: the {name} view reads {', '.join(unknown[:3])}, not in the model's feature specification")
+            cal = v["calibration"]
+            views[name] = View(
+                name, lgb.Booster(model_str=texts[f"{name}_booster.txt"]), tuple(v["features"]),
+                PlattCalibration(float(cal["a"]), float(cal["b"])), GradeScale.from_dict(v["grades"]), int(v.get("best_iteration", 0)),
+            )
+        return cls(views["fit"], views["engagement"])
+
+    def save(self, directory: str | Path) -> None:
+        for name, text in self.to_texts().items():
+            (Path(directory) / name).write_text(text, encoding="utf-8")
 
 
 def load_views(directory: str | Path, feature_names: list[str]) -> FitEngagement | None:
     """The views saved in a model's `directory`, or None when it has none (a model trained before them)."""
-    import lightgbm as lgb
-
     d = Path(directory)
     if not (d / VIEWS_FILE).is_file():
         return None
     missing = [f for f in VIEW_FILES if not (d / f).is_file()]
     if missing:
         raise FileNotFoundError(f"{d}: the fit and engagement views are incomplete (missing {', '.join(missing)})")
-    record = json.loads((d / VIEWS_FILE).read_text(encoding="utf-8"))
-    if record.get("version") != _VERSION:
-        raise ValueError(f"{d / VIEWS_FILE}: version {record.get('version')!r} is not {_VERSION}")
-    views = {}
-    for name in ("fit", "engagement"):
-        v = record["views"][name]
-        unknown = [f for f in v["features"] if f not in feature_names]
-        if unknown:
-            raise ValueError(f"{d / VIEWS_FILE}: the {name} view reads {', '.join(unknown[:3])}, not in the model's feature specification")
-        cal = v["calibration"]
-        views[name] = View(
-            name, lgb.Booster(model_file=str(d / f"{name}_booster.txt")), tuple(v["features"]),
-            PlattCalibration(float(cal["a"]), float(cal["b"])), GradeScale.from_dict(v["grades"]), int(v.get("best_iteration", 0)),
-        )
-    return FitEngagement(views["fit"], views["engagement"])
+    return FitEngagement.from_texts({f: (d / f).read_text(encoding="utf-8") for f in VIEW_FILES}, feature_names, str(d / VIEWS_FILE))
