@@ -86,8 +86,8 @@ def fit_engagement_section(r: Report) -> str:
     return (
         '<section id="fit-engagement"><h2>Fit x engagement</h2>'
         '<p class="lead">Beside the score, two views: <b>fit</b> (A-D) from who the lead and its account are (title, seniority, '
-        "department, firmographics, source: nothing that changes over time) and <b>engagement</b> (1-4) from what they did "
-        "(events, the buying committee's activity, earlier outcomes), each calibrated out of time and graded with the same "
+        "department, firmographics, source: nothing that changes over time) and <b>engagement</b> (1-4) from how much and how "
+        "recently the lead itself engaged (events, breadth, unsubscribes, earlier outcomes; more never lowers it), each calibrated out of time and graded with the same "
         "shares as the score (A and 1: the top 10%, then 20%, 30%, the rest). A cell is the fit grade then the engagement "
         "level: A1 fits and is engaged, D1 engages heavily but does not fit (students, competitors), A4 fits but has gone "
         f"quiet. Leads of the backtest (out of time) and the share that converted (overall {fmt_pct(overall, 2)}); "

@@ -6,8 +6,10 @@ HubSpot offers fit, engagement and combined scores. Here:
 * `fit` is the calibrated probability of the same label from who the lead and its account are (the
   PROFILE features of the spec: job title seniority and department, the contact's own columns such
   as the lead source, firmographics; nothing that changes over time);
-* `engagement` is the calibrated probability from what they did (the BEHAVIOUR features: events,
-  the buying committee's activity, earlier outcomes).
+* `engagement` is the calibrated probability from what the lead itself did (the BEHAVIOUR features
+  that measure its own engagement: event counts, recency, breadth, decay-weighted events,
+  unsubscribes, earlier outcomes), monotone: more engagement never lowers it
+  (`propensity.training._views` says why).
 
 Each is a LightGBM model fitted, early-stopped and calibrated out of time exactly like the served
 model (`propensity.training._views`), and graded with thresholds fixed at training on the backtest's

@@ -21,6 +21,7 @@ backtests and refits.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,7 @@ def fit_views(
     signs = {f.name: f.engagement_sign for f in spec.features}
     views: dict[str, View] = {}
     oot: dict[str, np.ndarray] = {}
+    started = time.perf_counter()
     for name, cols in families.items():
         sub = x.loc[:, cols]
         data = binned_dataset(sub, y, [c for c in spec.categorical if c in cols], weight)
@@ -78,4 +80,6 @@ def fit_views(
         )
         views[name] = View(name, booster, tuple(cols), bt.calibration, GradeScale.from_scores(bt.score, config.grades), bt.best_iteration)
         oot[name] = bt.score
+    log.info("views: fit (%d features) and engagement (%d features) fitted on %s rows in %.0f s",
+             len(families["fit"]), len(families["engagement"]), f"{int(thinned.sum()):,}", time.perf_counter() - started)
     return FitEngagement(views["fit"], views["engagement"]), oot
