@@ -43,7 +43,6 @@ SCORE_COLUMNS = (
 )
 
 
-
 def score_columns(model: PropensityModel) -> tuple[str, ...]:
     """The columns of a scores file: SCORE_COLUMNS, then the fit and engagement views
     (VIEW_COLUMNS of propensity.scoring._views) when the model has them."""
