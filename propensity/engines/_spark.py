@@ -131,23 +131,28 @@ class _ModelText:
     spec: str
     calibration: dict[str, float]
     metadata: str
+    views: dict[str, str] | None = None  # the fit and engagement views (propensity.scoring._views), as text
 
     @classmethod
     def of(cls, model: PropensityModel) -> _ModelText:
         cal = {"a": model.calibration.a, "b": model.calibration.b}
-        return cls(model.booster.model_to_string(), model.spec.to_json(), cal, json.dumps(model.metadata, default=str))
+        views = model.views.to_texts() if model.views is not None else None
+        return cls(model.booster.model_to_string(), model.spec.to_json(), cal, json.dumps(model.metadata, default=str), views)
 
     def load(self) -> PropensityModel:
         import lightgbm as lgb
 
         from propensity._model import PlattCalibration, PropensityModel
         from propensity.features._spec import FeatureSpec
+        from propensity.scoring._views import FitEngagement
 
+        spec = FeatureSpec.from_json(self.spec)
         return PropensityModel(
             lgb.Booster(model_str=self.booster),
-            FeatureSpec.from_json(self.spec),
+            spec,
             PlattCalibration(self.calibration["a"], self.calibration["b"]),
             json.loads(self.metadata),
+            FitEngagement.from_texts(self.views, spec.names) if self.views is not None else None,
         )
 
 
@@ -157,6 +162,7 @@ _SCORED = (
     "reasons string, model_version string, previous_score double, trend string, moved_by string, account_match string, "
     "reject_reason string"
 )
+_VIEWS_SCORED = ", fit double, fit_grade string, engagement double, engagement_level byte, fit_engagement string"
 
 
 def spark_scores(
@@ -179,12 +185,14 @@ def spark_scores(
         as_of = latest.replace(tzinfo=None) if isinstance(latest, datetime) else latest
     text = _ModelText.of(model)
     when = as_of
+    schema = _SCORED + (_VIEWS_SCORED if model.views is not None else "")
 
     def score(pdf: Any) -> Any:
         from propensity.scoring._batch import score_leads
+        from propensity.scoring._views import VIEW_SCHEMA
 
         export = _bucket_export(pdf, columns)
-        empty = {c.split(" ")[0]: None for c in _SCORED.split(", ")}
+        empty = {c.split(" ")[0]: None for c in schema.split(", ")}
         if export is None:
             return pl.DataFrame(schema={k: pl.String for k in empty}).to_pandas().iloc[0:0]
         m = _cached(text)
@@ -204,10 +212,11 @@ def spark_scores(
             pl.lit(None, dtype=pl.String).alias("moved_by"),
             pl.lit(None, dtype=pl.String).alias("account_match"),
             pl.col("reason").alias("reject_reason"),
+            *[pl.lit(None, dtype=VIEW_SCHEMA[c]).alias(c) for c in empty if c in VIEW_SCHEMA],
         )
         return pl.concat([scored.select(rejects.columns), rejects], how="vertical_relaxed").to_pandas()
 
-    return union.groupBy("_bucket").applyInPandas(score, schema=_SCORED), as_of
+    return union.groupBy("_bucket").applyInPandas(score, schema=schema), as_of
 
 
 _LOADED: dict[int, Any] = {}
@@ -238,7 +247,7 @@ def score_with_spark(
     from pyspark.sql import functions as F
 
     from propensity.io._atomic import write_table
-    from propensity.scoring._batch import SCORE_COLUMNS
+    from propensity.scoring._batch import score_columns
 
     target = Path(out)
     if target.suffix.lower() != ".parquet":
@@ -248,7 +257,7 @@ def score_with_spark(
     frame, as_of = spark_scores(spark, folder, model, model_version=model_version, as_of=as_of, buckets=buckets)
     frame = frame.cache()
     try:
-        scores = frame.filter(F.col("reject_reason").isNull()).select(*SCORE_COLUMNS)
+        scores = frame.filter(F.col("reject_reason").isNull()).select(*score_columns(model))
         scores.orderBy(F.col("score").desc(), F.col("contact_id").asc()).write.mode("overwrite").parquet(str(target))
         rejects = pl.from_pandas(frame.filter(F.col("reject_reason").isNotNull()).select("contact_id", F.col("reject_reason").alias("reason")).toPandas())
         write_table(rejects.sort("contact_id") if rejects.height else pl.DataFrame(schema={"contact_id": pl.String, "reason": pl.String}),

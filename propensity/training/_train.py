@@ -23,10 +23,11 @@ from propensity.lifecycle._drift import reference_profile
 from propensity.scoring._grades import GradeScale
 from propensity.scoring._points import points_scores
 from propensity.scoring._reasons import drivers
+from propensity.scoring._views import VIEW_SCHEMA
 from propensity.training._backtest import (
     HALF_LIFE_FOLDS,
     Backtest,
-    run_backtest,
+    fit_backtested,
 )
 from propensity.training._fit import binned_dataset
 from propensity.training._gate import backtest_figures, guard_checks, judge
@@ -79,9 +80,13 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtes
 
     The backtest decides the settings (search), the number of trees (early stopping on the folds'
     mean held-out log loss) and the calibration (Platt on the out-of-time margins, newest folds
-    weighing most); the model returned is LightGBM refitted with those settings on all the rows."""
-    from propensity.training._fit import boost, lgb_params
+    weighing most); the model returned is LightGBM refitted with those settings on all the rows.
+
+    With `[views] enabled`, the fit and engagement views (`propensity.training._views`) are fitted the same
+    way beside it, with the same settings; `Backtest.views` holds their out-of-time scores."""
+    from propensity.training._fit import lgb_params
     from propensity.training._search import search_params
+    from propensity.training._views import fit_views
 
     spec = ts.builder.spec_
     x = to_model_frame(spec, ts.frame)
@@ -95,17 +100,17 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtes
     if found is not None:
         config = replace(config, model=replace(config.model, **found.params))
     params = lgb_params(config)
-    bt = run_backtest(
-        params, data, x, y, cutoffs, ts.plan,
-        rounds=config.model.num_boost_round, patience=config.model.early_stopping_rounds, kept=kept,
-    )
-    fitted = data if kept.all() else data.subset(np.flatnonzero(kept))
-    booster, _ = boost(params, fitted, bt.best_iteration)  # every matured cutoff
+    rounds, patience = config.model.num_boost_round, config.model.early_stopping_rounds
+    booster, bt = fit_backtested(params, data, x, y, cutoffs, ts.plan, rounds=rounds, patience=patience, kept=kept)  # every matured cutoff
     meta: dict[str, Any] = {"search": found.to_dict()} if found else {}
-    meta["fitted_rows"] = int(fitted.num_data())  # the rows the served booster was fitted on
+    meta["fitted_rows"] = int(kept.sum())  # the rows the served booster was fitted on
     if ts.sampling is not None:
         meta["sampling"] = ts.sampling.to_dict()
-    return PropensityModel(booster, spec, bt.calibration, meta), bt
+    model = PropensityModel(booster, spec, bt.calibration, meta)
+    if config.views.enabled:
+        model.views, oot = fit_views(spec, x, y, ts.frame.select("contact_id", "cutoff"), ts.plan, params, kept, rate, config)
+        bt = replace(bt, views=oot)
+    return model, bt
 
 
 def _spread(values: list[float]) -> float:
@@ -196,6 +201,9 @@ def train(
     model, bt = fit_model(ts, config)
     best = bt.best_iteration
     ev = evaluate(bt, ts, export, config)
+    if model.views is not None:  # the fit and engagement views on the same out-of-time rows, graded as scoring grades them
+        graded = model.views.graded(bt.views["fit"], bt.views["engagement"])
+        ev["rows"] = ev["rows"].with_columns(pl.Series(k, v, dtype=VIEW_SCHEMA[k]) for k, v in graded.items())
     card, card_metrics, _ = scorecard_for(ts, config)
     ev.update(scorecard=card, scorecard_metrics=card_metrics, guard=guard, preflight=checked, search=model.metadata.get("search"))
     ev["by_cutoff"] = calibration_by_cutoff(ev["rows"]["cutoff"].to_numpy(), ev["y"], ev["p"])
@@ -217,6 +225,8 @@ def train(
     metrics["sampling_negative_rate"] = ts.sampling.rate if ts.sampling is not None else 1.0
     metrics.update({f"scorecard_valid_{k}": v for k, v in card_metrics.items()})
     metrics.update({f"account_valid_{k}": v for k, v in account_metrics.items()})
+    for name, p_view in bt.views.items():  # the views' own ranking on the backtest's rows
+        metrics.update({f"{name}_valid_{k}": v for k, v in ranking_metrics(ev["y"], p_view).items()})
     if account_scale is not None:
         model.metadata["account_grades"] = account_scale.to_dict()
     model.metadata["leakage"] = guard.to_dict()

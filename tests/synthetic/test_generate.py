@@ -18,7 +18,6 @@ import pytest
 from polars.testing import assert_frame_equal
 from sklearn.metrics import roc_auc_score
 
-import propensity.synthetic._generate as gen
 import propensity.synthetic._vocabulary as vocab
 import propensity.synthetic._world as sim
 from propensity._errors import UsageError
