@@ -31,8 +31,8 @@ from propensity.scoring._views import CELLS, VIEW_COLUMNS, VIEW_FILES
 from propensity.training._sampling import row_weights, thin_negatives
 from propensity.training._train import fit_model
 from propensity.training._views import view_features
-from tests._scoring_case import ScoringCase, scoring_case
-from tests.test_report import _parse
+from tests.scoring._scoring_case import ScoringCase, scoring_case
+from tests.reports.test_report import _parse
 
 MODEL = "models:/lead-propensity@champion"
 
