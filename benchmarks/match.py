@@ -14,6 +14,8 @@ no free-mail contact matched to an account; no blanked contact matched to anothe
 from __future__ import annotations
 
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +64,10 @@ def run(scenario: Any, seed: int, data_root: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     built = build(scenario, seed, data_root / f"{scenario.name}-s{seed}")
     build_s = time.perf_counter() - t0
-    variants = {name: judge(built, folder, build_s=build_s, extra_config=DETERMINISTIC) for name, folder in built.variants.items()}
+    # the three trainings are independent: each in its own process, at once
+    with ProcessPoolExecutor(max_workers=len(built.variants), mp_context=get_context("spawn")) as pool:
+        futures = {name: pool.submit(judge, built, folder, build_s, DETERMINISTIC) for name, folder in built.variants.items()}
+        variants = {name: future.result() for name, future in futures.items()}
     assert built.blanked is not None
     return {
         "scenario": scenario.name,
