@@ -650,18 +650,36 @@ def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None)
 
 
 def cmd_score_spark(args: argparse.Namespace) -> int:
-    """propensity score DATA_DIR --engine spark: features and scores on Apache Spark, Parquet out."""
-    from propensity.engines._spark import score_with_spark
+    """propensity score DATA_DIR --engine spark: features and scores on Apache Spark, Parquet out; the
+    trend against the score history, and the run appended to it (one transaction), as the local path."""
+    from propensity.engines._spark import (
+        check_spark_output,
+        score_with_spark,
+        spark_as_of,
+        spark_session,
+    )
+    from propensity.engines._spark_read import spark_table_paths
+    from propensity.lifecycle._score_history import history_run, model_name_of
     from propensity.lifecycle._tracking import (
         load_model,
     )
 
     if getattr(args, "source", None) or args.data_dir is None:
         raise UsageError("--engine spark reads a folder of Parquet (or Delta) tables: give DATA_DIR")
+    check_spark_output(args.out)
+    spark_table_paths(args.data_dir)  # refuse a CSV export before starting Spark
     open_store(args.tracking_uri)
-    loaded = load_model(args.model)
-    summary = score_with_spark(args.data_dir, loaded.model, args.out, model_version=loaded.version, as_of=_as_of(args.as_of))
+    loaded = _history_model(load_model(args.model))
+    spark = spark_session()
+    when = spark_as_of(spark, args.data_dir, _as_of(args.as_of))
+    previous, trend = _previous(args, loaded, when)
+    label, history = loaded.model.metadata["label"], _history_path(args)
+    with history_run(history, as_of=when, model_name=model_name_of(loaded.uri), model_version=loaded.version, model_uri=loaded.uri,
+                     positive_outcomes=label["positive_outcomes"], horizon_days=label["horizon_days"]) as recorded:
+        summary = score_with_spark(args.data_dir, loaded.model, args.out, model_version=loaded.version, as_of=when, spark=spark,
+                                   previous=previous, trend=trend, on_scores=recorded.add)
     print(f"{summary} with model {loaded.uri} (version {loaded.version}) on Spark -> {args.out}")
+    print(f"history: {recorded.rows:,} scores -> {history}; drift not checked on Spark")
     return EXIT_OK
 
 

@@ -8,7 +8,10 @@ from the model's `FeatureSpec`, and `score_leads`. A bucket holds whole accounts
 local ones, by construction, and tested to be. Training on Spark: `propensity.engines._spark_train`.
 
 Scores are written by Spark as a Parquet dataset (a folder of part files, globally sorted best
-first); rejects go beside it as ``<out>.rejects.csv``. Spark is an optional extra:
+first); rejects go beside it as ``<out>.rejects.csv``. Each lead's previous scoring (the score history,
+read on the driver: one row per lead) travels to the executors with the model, so `previous_score`,
+`trend` and `moved_by` are the local ones; the scored rows come back to the driver in batches for the
+history (`on_scores`). Spark is an optional extra:
 ``pip install propensity[spark]``. The model travels to the executors as LightGBM's text model and
 JSON (no pickle of the model itself).
 """
@@ -16,6 +19,7 @@ JSON (no pickle of the model itself).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,12 +40,14 @@ from propensity.engines._spark_read import (
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+    from propensity._config import TrendConfig
     from propensity._model import PropensityModel
     from propensity.io._export import CrmExport
 
-__all__ = ["spark_session", "read_on_spark", "score_with_spark", "DEFAULT_BUCKETS"]
+__all__ = ["spark_session", "read_on_spark", "score_with_spark", "spark_as_of", "check_spark_output", "DEFAULT_BUCKETS"]
 
 DEFAULT_BUCKETS = 16
+HISTORY_BATCH = 50_000  # scored rows brought to the driver at a time for the score history
 
 
 def spark_session(app: str = "propensity") -> SparkSession:
@@ -160,9 +166,22 @@ class _ModelText:
 _SCORED = (
     "contact_id string, account_id string, score double, score_100 short, grade string, percentile short, "
     "reasons string, model_version string, previous_score double, trend string, moved_by string, account_match string, "
-    "reject_reason string"
+    "contributions string, reject_reason string"
 )
 _VIEWS_SCORED = ", fit double, fit_grade string, engagement double, engagement_level byte, fit_engagement string"
+
+
+def spark_as_of(spark: SparkSession, folder: str | Path, as_of: datetime | None = None) -> datetime:
+    """`as_of`, else the export's latest event time (as the local scoring's default)."""
+    from pyspark.sql import functions as F
+
+    if as_of is not None:
+        return as_of
+    kind, path = spark_table_paths(folder)["events"]
+    latest = read_spark_table(spark, kind, path).agg(F.max("occurred_at")).collect()[0][0]
+    if latest is None:
+        raise UsageError("--engine spark: the export has no events; give --as-of")
+    return latest.replace(tzinfo=None) if isinstance(latest, datetime) else latest  # type: ignore[no-any-return]
 
 
 def spark_scores(
@@ -173,16 +192,13 @@ def spark_scores(
     model_version: str,
     as_of: datetime | None = None,
     buckets: int = DEFAULT_BUCKETS,
+    previous: pl.DataFrame | None = None,
+    trend: TrendConfig | None = None,
 ) -> tuple[DataFrame, datetime]:
-    """A Spark frame of every open lead's score (or reject reason), and the as-of date used."""
-    from pyspark.sql import functions as F
-
+    """A Spark frame of every open lead's score (or reject reason), and the as-of date used.
+    `previous` and `trend` as in `score_leads` (each lead's previous scoring, the thresholds)."""
     union, columns = _bucketed(spark, folder, buckets)
-    if as_of is None:
-        latest = union.filter(F.col("_table") == "events").agg(F.max("events__occurred_at")).collect()[0][0]
-        if latest is None:
-            raise UsageError("--engine spark: the export has no events; give --as-of")
-        as_of = latest.replace(tzinfo=None) if isinstance(latest, datetime) else latest
+    as_of = spark_as_of(spark, folder, as_of)
     text = _ModelText.of(model)
     when = as_of
     schema = _SCORED + (_VIEWS_SCORED if model.views is not None else "")
@@ -196,8 +212,8 @@ def spark_scores(
         if export is None:
             return pl.DataFrame(schema={k: pl.String for k in empty}).to_pandas().iloc[0:0]
         m = _cached(text)
-        run = score_leads(export, m, model_version=model_version, as_of=when)
-        scored = run.scores.with_columns(pl.lit(None, dtype=pl.String).alias("reject_reason"))
+        run = score_leads(export, m, model_version=model_version, as_of=when, previous=previous, trend=trend)
+        scored = run.for_history().with_columns(pl.lit(None, dtype=pl.String).alias("reject_reason"))
         rejects = run.rejects.select(
             "contact_id",
             pl.lit(None, dtype=pl.String).alias("account_id"),
@@ -207,10 +223,11 @@ def spark_scores(
             pl.lit(None, dtype=pl.Int16).alias("percentile"),
             pl.lit(None, dtype=pl.String).alias("reasons"),
             pl.lit(model_version).alias("model_version"),
-            pl.lit(None, dtype=pl.Float64).alias("previous_score"),  # Spark scoring keeps no history: every lead is new
+            pl.lit(None, dtype=pl.Float64).alias("previous_score"),
             pl.lit(None, dtype=pl.String).alias("trend"),
             pl.lit(None, dtype=pl.String).alias("moved_by"),
             pl.lit(None, dtype=pl.String).alias("account_match"),
+            pl.lit(None, dtype=pl.String).alias("contributions"),
             pl.col("reason").alias("reject_reason"),
             *[pl.lit(None, dtype=VIEW_SCHEMA[c]).alias(c) for c in empty if c in VIEW_SCHEMA],
         )
@@ -239,26 +256,32 @@ def score_with_spark(
     as_of: datetime | None = None,
     spark: SparkSession | None = None,
     buckets: int = DEFAULT_BUCKETS,
+    previous: pl.DataFrame | None = None,
+    trend: TrendConfig | None = None,
+    on_scores: Callable[[pl.DataFrame], object] | None = None,
 ) -> str:
     """Score on Spark into the Parquet dataset `out` (best first); rejects to ``<out>.rejects.csv``.
 
-    Returns a one-line summary.
+    `previous` and `trend` give `previous_score`, `trend` and `moved_by` as in `score_leads`;
+    `on_scores` (e.g. a score-history run's `add`) receives the scored rows with their `contributions`,
+    in batches of at most `HISTORY_BATCH`. Returns a one-line summary.
     """
     from pyspark.sql import functions as F
 
     from propensity.io._atomic import write_table
     from propensity.scoring._batch import score_columns
 
-    target = Path(out)
-    if target.suffix.lower() != ".parquet":
-        raise UsageError(f"{target}: --engine spark writes Parquet: the output must end in .parquet")
+    target = check_spark_output(out)
     spark_table_paths(folder)  # refuse a CSV export before starting Spark
     spark = spark or spark_session()
-    frame, as_of = spark_scores(spark, folder, model, model_version=model_version, as_of=as_of, buckets=buckets)
+    frame, as_of = spark_scores(spark, folder, model, model_version=model_version, as_of=as_of, buckets=buckets,
+                                previous=previous, trend=trend)
     frame = frame.cache()
     try:
         scores = frame.filter(F.col("reject_reason").isNull()).select(*score_columns(model))
         scores.orderBy(F.col("score").desc(), F.col("contact_id").asc()).write.mode("overwrite").parquet(str(target))
+        if on_scores is not None:
+            _to_driver(frame.filter(F.col("reject_reason").isNull()).select(*SCORE_COLUMNS, "contributions"), on_scores)
         rejects = pl.from_pandas(frame.filter(F.col("reject_reason").isNotNull()).select("contact_id", F.col("reject_reason").alias("reason")).toPandas())
         write_table(rejects.sort("contact_id") if rejects.height else pl.DataFrame(schema={"contact_id": pl.String, "reason": pl.String}),
                     target.with_name(f"{target.stem}.rejects.csv"))
@@ -266,3 +289,26 @@ def score_with_spark(
     finally:
         frame.unpersist()
     return f"scored {n:,} open leads ({rejects.height:,} rejected) as of {as_of:%Y-%m-%d %H:%M}"
+
+
+def check_spark_output(out: str | Path) -> Path:
+    """The output path, refused unless it is a Parquet dataset (`.parquet`)."""
+    target = Path(out)
+    if target.suffix.lower() != ".parquet":
+        raise UsageError(f"{target}: --engine spark writes Parquet: the output must end in .parquet")
+    return target
+
+
+def _to_driver(frame: DataFrame, on_rows: Callable[[pl.DataFrame], object]) -> None:
+    """`frame`'s rows to `on_rows` on the driver, at most HISTORY_BATCH at a time (bounded memory)."""
+    schema = {"contact_id": pl.String, "account_id": pl.String, "score": pl.Float64, "score_100": pl.Int16, "grade": pl.String,
+              "percentile": pl.Int16, "reasons": pl.String, "model_version": pl.String, "previous_score": pl.Float64,
+              "trend": pl.String, "moved_by": pl.String, "account_match": pl.String, "contributions": pl.String}
+    batch: list[tuple[Any, ...]] = []
+    for row in frame.select(*schema).toLocalIterator():
+        batch.append(tuple(row))
+        if len(batch) >= HISTORY_BATCH:
+            on_rows(pl.DataFrame(batch, schema=schema, orient="row"))
+            batch = []
+    if batch:
+        on_rows(pl.DataFrame(batch, schema=schema, orient="row"))

@@ -32,6 +32,7 @@ __all__ = [
     "TABLES",
     "CrmExport",
     "ReadReport",
+    "EMAIL_COLUMNS",
     "is_pii_column",
     "clean_history",
     "history_rows",
@@ -64,7 +65,7 @@ _PII_NAMES = frozenset(
     }
 )
 _PII_PARTS = ("email", "phone")
-_EMAIL_COLUMNS = ("email", "email_address", "e_mail", "e-mail")  # the first present gives `email_domain`
+EMAIL_COLUMNS = ("email", "email_address", "e_mail", "e-mail")  # the first present gives `email_domain`
 _COLUMNS_LISTED = 20  # column names listed in "columns found" before "..."
 
 _ACCOUNT_COLUMNS: dict[str, pl.DataType] = {
@@ -305,7 +306,7 @@ def _prepare(frame: pl.DataFrame, table: str, file: str, pii: list[str], derived
     renamed = frame.rename({original: name for name, original in seen.items()})
     dropped = [name for name in renamed.columns if is_pii_column(table, name)]
     pii.extend(f"{table}.{name}" for name in dropped)
-    email = next((name for name in _EMAIL_COLUMNS if name in dropped), None)
+    email = next((name for name in EMAIL_COLUMNS if name in dropped), None)
     if derived is not None and table == "contacts" and email is not None:
         # only the domain (never a free-mail provider's) survives, for lead-to-account matching
         derived["email_domain"] = email_domains(_as_string(renamed[email], file, email))

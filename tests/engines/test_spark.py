@@ -44,6 +44,48 @@ def test_spark_scores_equal_local_scores(case: ScoringCase, spark, tmp_path: Pat
     assert pl.read_csv(tmp_path / "scores.rejects.csv").height == 0
 
 
+def test_spark_scoring_gives_the_local_trend_at_two_as_of_dates_and_records_its_runs_in_the_history(  # type: ignore[no-untyped-def]
+    case: ScoringCase, spark, tmp_path: Path
+) -> None:
+    """Scored twice (45 days apart) on Spark and locally, each with its own score history: the same
+    previous_score, trend and moved_by, and the same rows and contributions in the two histories."""
+    from datetime import timedelta
+
+    from propensity._config import TrendConfig
+    from propensity.engines._spark import score_with_spark
+    from propensity.lifecycle._score_history import (
+        history_run,
+        previous_scores,
+        read_history,
+        record_scores,
+    )
+    from propensity.scoring._batch import default_as_of
+
+    export = read_export(case.folder, created_at_required=False)
+    t2 = default_as_of(export)
+    key = {"model_name": "m", "model_version": "3", "model_uri": "models:/m/3", "positive_outcomes": ["opportunity"], "horizon_days": 90}
+    local_db, spark_db, trend = tmp_path / "local.db", tmp_path / "spark.db", TrendConfig()
+    for when in (t2 - timedelta(days=45), t2):
+        local = score_leads(export, case.model, model_version="3", as_of=when, previous=previous_scores(local_db, "m", when), trend=trend)
+        record_scores(local_db, local.for_history(), as_of=when, **key)  # type: ignore[arg-type]
+        out = tmp_path / f"scores-{when:%Y%m%d}.parquet"
+        with history_run(spark_db, as_of=when, **key) as recorded:  # type: ignore[arg-type]
+            score_with_spark(case.folder, case.model, out, model_version="3", as_of=when, spark=spark, buckets=5,
+                             previous=previous_scores(spark_db, "m", when), trend=trend, on_scores=recorded.add)
+        on_spark = pl.read_parquet(out / "*.parquet")
+        assert_frame_equal(on_spark, local.scores)  # trend columns included
+        assert recorded.rows == local.scores.height > 1000
+    # the second scoring has a trend: it would be all "new" without the history
+    assert {"up", "down", "steady"} <= set(on_spark["trend"]) and (on_spark["moved_by"] != "").sum() > 100
+    assert on_spark["previous_score"].null_count() < on_spark.height // 2
+    runs_local, scores_local = read_history(local_db, "m")
+    runs_spark, scores_spark = read_history(spark_db, "m")
+    assert_frame_equal(scores_spark.sort("as_of", "contact_id"), scores_local.sort("as_of", "contact_id"))
+    assert runs_spark["leads"].to_list() == runs_local["leads"].to_list() and runs_spark.height == 2
+    after = t2 + timedelta(days=1)
+    assert_frame_equal(previous_scores(spark_db, "m", after).sort("contact_id"), previous_scores(local_db, "m", after).sort("contact_id"))
+
+
 def test_spark_training_set_equals_local_training_set(case: ScoringCase, spark) -> None:  # type: ignore[no-untyped-def]
     """Labels, the seeded downsampling keep, features and the judged rows' points, built on the executors."""
     from dataclasses import replace

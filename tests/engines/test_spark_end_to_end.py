@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,13 @@ def test_spark_scores_equal_local_scores_of_the_spark_model(runs: Runs) -> None:
     local = score_leads(read_export(runs.folder, created_at_required=False), loaded.model, model_version=loaded.version)
     assert local.scores.height > 500
     assert_frame_equal(pl.read_parquet(runs.spark_scores / "*.parquet"), local.scores)
+    # the Spark run is in the score history beside the store, every scored lead with its contributions
+    from propensity.lifecycle._score_history import previous_scores, read_history
+
+    history = runs.folder.parent / "score_history.db"
+    scoring_runs, scores = read_history(history, "on-spark")
+    assert scoring_runs["leads"].to_list() == [local.scores.height] and scores.height == local.scores.height
+    assert previous_scores(history, "on-spark", local.as_of + timedelta(days=1))["previous_contributions"].null_count() == 0
 
 
 def test_registered_model_scores_through_spark_udf_as_predict_proba(runs: Runs, spark) -> None:  # type: ignore[no-untyped-def]
