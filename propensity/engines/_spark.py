@@ -281,7 +281,7 @@ def score_with_spark(
         scores = frame.filter(F.col("reject_reason").isNull()).select(*score_columns(model))
         scores.orderBy(F.col("score").desc(), F.col("contact_id").asc()).write.mode("overwrite").parquet(str(target))
         if on_scores is not None:
-            _to_driver(frame.filter(F.col("reject_reason").isNull()).select(*SCORE_COLUMNS, "contributions"), on_scores)
+            _to_driver(frame.filter(F.col("reject_reason").isNull()).select(*score_columns(model), "contributions"), on_scores)
         rejects = pl.from_pandas(frame.filter(F.col("reject_reason").isNotNull()).select("contact_id", F.col("reject_reason").alias("reason")).toPandas())
         write_table(rejects.sort("contact_id") if rejects.height else pl.DataFrame(schema={"contact_id": pl.String, "reason": pl.String}),
                     target.with_name(f"{target.stem}.rejects.csv"))
