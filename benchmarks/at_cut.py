@@ -171,7 +171,8 @@ def checks(run: dict[str, Any]) -> dict[str, tuple[str, bool, str]]:
     }
 
 
-def _fmt(v: float | None, digits: int = 3) -> str:
+def fmt_figure(v: float | None, digits: int = 3) -> str:
+    """A figure for the markdown tables: `-` when missing or not finite."""
     return "-" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
 
 
@@ -199,8 +200,8 @@ def render(runs: list[dict[str, Any]], descriptions: dict[str, str]) -> list[str
             m = f[name]
             share = m["capture_10"] / f["oracle"]["capture_10"] if f["oracle"]["capture_10"] else float("nan")
             lines.append(
-                f"| {r['scenario']} | {r['seed']} | {r['open_leads']:,} | {r['positives']:,} | {name} | {_fmt(m['roc_auc'])} | "
-                f"{_fmt(m['pr_auc'])} | {_fmt(m['capture_10'])} | {_fmt(share)} | {_fmt(m['mean_ratio'], 2)} | {_fmt(m['normalized_auc'])} |"
+                f"| {r['scenario']} | {r['seed']} | {r['open_leads']:,} | {r['positives']:,} | {name} | {fmt_figure(m['roc_auc'])} | "
+                f"{fmt_figure(m['pr_auc'])} | {fmt_figure(m['capture_10'])} | {fmt_figure(share)} | {fmt_figure(m['mean_ratio'], 2)} | {fmt_figure(m['normalized_auc'])} |"
             )
     lines += ["", "### Targets at the export date", "",
               "Full exports: normalized AUC >= 0.75, capture share >= 0.6, mean score within 25% of the realised rate.",

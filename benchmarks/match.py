@@ -19,7 +19,6 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 __all__ = ["MAX_AUC_GAP", "checks", "render", "run", "run_metrics"]
@@ -95,12 +94,10 @@ def checks(run: dict[str, Any]) -> dict[str, tuple[str, bool, str]]:
     }
 
 
-def _fmt(v: float | None, digits: int = 3) -> str:
-    return "-" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
-
-
 def render(runs: list[dict[str, Any]], description: dict[str, str]) -> list[str]:
     """The markdown section of the matching runs."""
+    from benchmarks.at_cut import fmt_figure
+
     lines = [
         "## At the export date: lead-to-account matching",
         "",
@@ -118,9 +115,9 @@ def render(runs: list[dict[str, Any]], description: dict[str, str]) -> list[str]
             f = v["figures"]
             m = f.get("model")
             lines.append(
-                f"| {r['scenario']} | {r['seed']} | {variant} | {_fmt(m['roc_auc']) if m else v['status']} | "
-                f"{_fmt(m['pr_auc']) if m else ''} | {_fmt(m['capture_10']) if m else ''} | {_fmt(m['mean_ratio'], 2) if m else ''} | "
-                f"{_fmt(f['points']['roc_auc'])} | {_fmt(f['one-page LightGBM']['roc_auc'])} | {_fmt(f['oracle']['roc_auc'])} |"
+                f"| {r['scenario']} | {r['seed']} | {variant} | {fmt_figure(m['roc_auc']) if m else v['status']} | "
+                f"{fmt_figure(m['pr_auc']) if m else ''} | {fmt_figure(m['capture_10']) if m else ''} | {fmt_figure(m['mean_ratio'], 2) if m else ''} | "
+                f"{fmt_figure(f['points']['roc_auc'])} | {fmt_figure(f['one-page LightGBM']['roc_auc'])} | {fmt_figure(f['oracle']['roc_auc'])} |"
             )
     lines += ["", "### Matching", "",
               "| scenario | seed | blanked | with a work email | restored by domain | matched to another account | free-mail | free-mail matched | read line |",

@@ -141,10 +141,6 @@ def _search(run: dict[str, Any]) -> str:
     return f"{s['trials']} ({s['seconds']:.0f})" if s else "none"
 
 
-def _fmt(v: float, digits: int = 3) -> str:
-    return "-" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
-
-
 def render(runs: list[dict[str, Any]], cut_runs: list[dict[str, Any]], wall: float, command: str,
            match_runs: list[dict[str, Any]] | None = None) -> str:
     from benchmarks import at_cut, match
@@ -170,6 +166,8 @@ def render(runs: list[dict[str, Any]], cut_runs: list[dict[str, Any]], wall: flo
 
 
 def render_long(runs: list[dict[str, Any]]) -> list[str]:
+    from benchmarks.at_cut import fmt_figure
+
     lines = [
         "## Long exports (`long`)",
         "",
@@ -185,8 +183,8 @@ def render_long(runs: list[dict[str, Any]]) -> list[str]:
         for name in NAMES:
             m = r["figures"][name]
             lines.append(
-                f"| {r['n_contacts']:,} | {r['seed']} | {r['leads']:,} | {r['positives']:,} | {name} | {_fmt(m['roc_auc'])} | "
-                f"{_fmt(m['pr_auc'])} | {_fmt(m['capture_10'])} | {_fmt(m['ece'], 4)} | {_fmt(m['normalized_auc'])} |"
+                f"| {r['n_contacts']:,} | {r['seed']} | {r['leads']:,} | {r['positives']:,} | {name} | {fmt_figure(m['roc_auc'])} | "
+                f"{fmt_figure(m['pr_auc'])} | {fmt_figure(m['capture_10'])} | {fmt_figure(m['ece'], 4)} | {fmt_figure(m['normalized_auc'])} |"
             )
     lines += ["", "### Means over seeds", "",
               "| contacts | score | ROC AUC | PR AUC | top-10% capture | ECE | normalized AUC |",
@@ -196,8 +194,8 @@ def render_long(runs: list[dict[str, Any]]) -> list[str]:
         for name in NAMES:
             mean = {k: float(np.mean([r["figures"][name][k] for r in group])) for k in ("roc_auc", "pr_auc", "capture_10", "ece", "normalized_auc")}
             lines.append(
-                f"| {n:,} | {name} | {_fmt(mean['roc_auc'])} | {_fmt(mean['pr_auc'])} | {_fmt(mean['capture_10'])} | "
-                f"{_fmt(mean['ece'], 4)} | {_fmt(mean['normalized_auc'])} |"
+                f"| {n:,} | {name} | {fmt_figure(mean['roc_auc'])} | {fmt_figure(mean['pr_auc'])} | {fmt_figure(mean['capture_10'])} | "
+                f"{fmt_figure(mean['ece'], 4)} | {fmt_figure(mean['normalized_auc'])} |"
             )
     names = [heading for heading, _, _ in checks(runs[0]).values()]
     lines += ["", "### Targets (every size and seed)", "",
