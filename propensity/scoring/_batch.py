@@ -98,7 +98,7 @@ class ScoreRun:
 
     @property
     def scored(self) -> int:
-        return self.scores.height if self.n_scored is None else self.n_scored
+        return int(self.n_scored or 0)  # filled by __post_init__ (a streamed run passes its own count)
 
     @property
     def rejected(self) -> int:
