@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-__all__ = ["MAX_MEAN_RATIO_ERROR", "MIN_CAPTURE_SHARE", "MIN_NORMALIZED_AUC", "checks", "render", "run", "run_metrics"]
+__all__ = ["MAX_MEAN_RATIO_ERROR", "MIN_CAPTURE_SHARE", "MIN_NORMALIZED_AUC", "checks", "judge", "render", "run", "run_metrics"]
 
 MIN_NORMALIZED_AUC = 0.75
 MIN_CAPTURE_SHARE = 0.6
@@ -33,15 +33,17 @@ SCORES = {"model": "score", "points": "points", "one-page LightGBM": "baseline"}
 PROBABILITIES = ("score", "baseline")
 
 
-def _config(scenario: Any, folder: Path) -> Any:
-    """The default config, with the scenario's outcome name as the positive outcome (a TOML file, as
-    a user would write it)."""
+def _config(scenario: Any, folder: Path, extra: str = "") -> Any:
+    """The default config, with the scenario's outcome name as the positive outcome and `extra` TOML
+    (a TOML file beside the export `folder`, as a user would write it)."""
     from propensity._config import load_config
 
-    if scenario.positive_outcome == "opportunity":
+    if scenario.positive_outcome != "opportunity":
+        extra = f'[label]\npositive_outcomes = ["{scenario.positive_outcome}"]\n{extra}'
+    if not extra:
         return load_config()
-    path = folder / "training.toml"
-    path.write_text(f'[label]\npositive_outcomes = ["{scenario.positive_outcome}"]\n', encoding="utf-8")
+    path = folder.parent / f"training-{folder.name}.toml"
+    path.write_text(extra, encoding="utf-8")
     return load_config(path)
 
 
@@ -62,8 +64,17 @@ def _latest_matured(scenario: Any) -> str:
 
 def run(scenario: Any, seed: int, data_root: Path) -> dict[str, Any]:
     """Build, train, score at the cut and judge one scenario and seed."""
-    from benchmarks.baseline import baseline_scores
     from benchmarks.scenarios import build
+
+    t0 = time.perf_counter()
+    built = build(scenario, seed, data_root / f"{scenario.name}-s{seed}")
+    return judge(built, built.export_dir, build_s=time.perf_counter() - t0)
+
+
+def judge(built: Any, export_dir: Path, build_s: float = 0.0, extra_config: str = "") -> dict[str, Any]:
+    """Train on the export in `export_dir` (the built scenario's cut export or a variant of it, with
+    `extra_config` TOML over the defaults), score at the cut and judge on the built truth."""
+    from benchmarks.baseline import baseline_scores
     from propensity._errors import PropensityError
     from propensity.io._sources import read_export
     from propensity.scoring._batch import score_leads
@@ -71,11 +82,11 @@ def run(scenario: Any, seed: int, data_root: Path) -> dict[str, Any]:
     from propensity.synthetic._oracle import compare_scores
     from propensity.training._train import train
 
+    scenario, seed = built.scenario, built.seed
     t0 = time.perf_counter()
-    built = build(scenario, seed, data_root / f"{scenario.name}-s{seed}")
-    export = read_export(built.export_dir, require_outcomes=True)
-    config = _config(scenario, built.export_dir.parent)
-    t_build = time.perf_counter() - t0
+    export = read_export(export_dir, require_outcomes=True)
+    config = _config(scenario, export_dir, extra_config)
+    t_build = build_s + time.perf_counter() - t0
     rows = built.truth.join(built.oracle, on="contact_id", how="inner")
     status, fitted, model_scores = "trained", "-", None
     t1 = time.perf_counter()
@@ -160,7 +171,8 @@ def checks(run: dict[str, Any]) -> dict[str, tuple[str, bool, str]]:
     }
 
 
-def _fmt(v: float | None, digits: int = 3) -> str:
+def fmt_figure(v: float | None, digits: int = 3) -> str:
+    """A figure for the markdown tables: `-` when missing or not finite."""
     return "-" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
 
 
@@ -188,8 +200,8 @@ def render(runs: list[dict[str, Any]], descriptions: dict[str, str]) -> list[str
             m = f[name]
             share = m["capture_10"] / f["oracle"]["capture_10"] if f["oracle"]["capture_10"] else float("nan")
             lines.append(
-                f"| {r['scenario']} | {r['seed']} | {r['open_leads']:,} | {r['positives']:,} | {name} | {_fmt(m['roc_auc'])} | "
-                f"{_fmt(m['pr_auc'])} | {_fmt(m['capture_10'])} | {_fmt(share)} | {_fmt(m['mean_ratio'], 2)} | {_fmt(m['normalized_auc'])} |"
+                f"| {r['scenario']} | {r['seed']} | {r['open_leads']:,} | {r['positives']:,} | {name} | {fmt_figure(m['roc_auc'])} | "
+                f"{fmt_figure(m['pr_auc'])} | {fmt_figure(m['capture_10'])} | {fmt_figure(share)} | {fmt_figure(m['mean_ratio'], 2)} | {fmt_figure(m['normalized_auc'])} |"
             )
     lines += ["", "### Targets at the export date", "",
               "Full exports: normalized AUC >= 0.75, capture share >= 0.6, mean score within 25% of the realised rate.",

@@ -19,6 +19,9 @@ benchmarks/at_cut.py) judge quality the way a user meets it: `cut-15m`, `cut-12m
 `thin-12m` are exports cut at an export date (no month start), trained on with the defaults and
 scored at the cut; every lead open at the cut is judged on what happened in the 90 days after it,
 beside the points, a one-page LightGBM (benchmarks/baseline.py) and the oracle at the cut.
+`match-12m` (benchmarks/match.py) judges lead-to-account matching the same way: the cut export as
+generated, with half the account ids blanked and matched back by email domain, and blanked without
+emails; the matched export's ROC AUC must be within 0.01 of the export as generated.
 
 The tables go to bench/quality.md (printed too) and, with per-run metrics, to MLflow: experiment
 "propensity-quality" in sqlite:///bench/quality-mlflow/mlflow.db. The targets of the benchmark are
@@ -138,13 +141,12 @@ def _search(run: dict[str, Any]) -> str:
     return f"{s['trials']} ({s['seconds']:.0f})" if s else "none"
 
 
-def _fmt(v: float, digits: int = 3) -> str:
-    return "-" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
-
-
-def render(runs: list[dict[str, Any]], cut_runs: list[dict[str, Any]], wall: float, command: str) -> str:
-    from benchmarks import at_cut
+def render(runs: list[dict[str, Any]], cut_runs: list[dict[str, Any]], wall: float, command: str,
+           match_runs: list[dict[str, Any]] | None = None) -> str:
+    from benchmarks import at_cut, match
     from benchmarks.scenarios import SCENARIOS
+
+    match_runs = match_runs or []
 
     head = [
         "# Quality benchmark (`make bench-quality`)",
@@ -152,14 +154,20 @@ def render(runs: list[dict[str, Any]], cut_runs: list[dict[str, Any]], wall: flo
         f"Command: `{command}`; wall time {wall / 60:.1f} min; {time.strftime('%Y-%m-%d %H:%M')}.",
         "",
     ]
-    tail = at_cut.render(cut_runs, {n: s.description for n, s in SCENARIOS.items()}) if cut_runs else []
+    descriptions = {n: s.description for n, s in SCENARIOS.items()}
+    tail = at_cut.render(cut_runs, descriptions) if cut_runs else []
+    if match_runs:
+        tail += ([""] if tail else []) + match.render(match_runs, descriptions)
     missed = sum(not ok for r in cut_runs for _, ok, _ in at_cut.checks(r).values())
-    if cut_runs:
+    missed += sum(not ok for r in match_runs for _, ok, _ in match.checks(r).values())
+    if cut_runs or match_runs:
         tail += ["", "All targets at the export date met." if not missed else f"{missed} target(s) at the export date missed."]
     return "\n".join(head + (render_long(runs) if runs else []) + ([""] if runs and tail else []) + tail) + "\n"
 
 
 def render_long(runs: list[dict[str, Any]]) -> list[str]:
+    from benchmarks.at_cut import fmt_figure
+
     lines = [
         "## Long exports (`long`)",
         "",
@@ -175,8 +183,8 @@ def render_long(runs: list[dict[str, Any]]) -> list[str]:
         for name in NAMES:
             m = r["figures"][name]
             lines.append(
-                f"| {r['n_contacts']:,} | {r['seed']} | {r['leads']:,} | {r['positives']:,} | {name} | {_fmt(m['roc_auc'])} | "
-                f"{_fmt(m['pr_auc'])} | {_fmt(m['capture_10'])} | {_fmt(m['ece'], 4)} | {_fmt(m['normalized_auc'])} |"
+                f"| {r['n_contacts']:,} | {r['seed']} | {r['leads']:,} | {r['positives']:,} | {name} | {fmt_figure(m['roc_auc'])} | "
+                f"{fmt_figure(m['pr_auc'])} | {fmt_figure(m['capture_10'])} | {fmt_figure(m['ece'], 4)} | {fmt_figure(m['normalized_auc'])} |"
             )
     lines += ["", "### Means over seeds", "",
               "| contacts | score | ROC AUC | PR AUC | top-10% capture | ECE | normalized AUC |",
@@ -186,8 +194,8 @@ def render_long(runs: list[dict[str, Any]]) -> list[str]:
         for name in NAMES:
             mean = {k: float(np.mean([r["figures"][name][k] for r in group])) for k in ("roc_auc", "pr_auc", "capture_10", "ece", "normalized_auc")}
             lines.append(
-                f"| {n:,} | {name} | {_fmt(mean['roc_auc'])} | {_fmt(mean['pr_auc'])} | {_fmt(mean['capture_10'])} | "
-                f"{_fmt(mean['ece'], 4)} | {_fmt(mean['normalized_auc'])} |"
+                f"| {n:,} | {name} | {fmt_figure(mean['roc_auc'])} | {fmt_figure(mean['pr_auc'])} | {fmt_figure(mean['capture_10'])} | "
+                f"{fmt_figure(mean['ece'], 4)} | {fmt_figure(mean['normalized_auc'])} |"
             )
     names = [heading for heading, _, _ in checks(runs[0]).values()]
     lines += ["", "### Targets (every size and seed)", "",
@@ -209,20 +217,24 @@ def render_long(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def log_mlflow(runs: list[dict[str, Any]], cut_runs: list[dict[str, Any]], table: Path, wall: float, command: str) -> str:
+def log_mlflow(runs: list[dict[str, Any]], cut_runs: list[dict[str, Any]], table: Path, wall: float, command: str,
+               match_runs: list[dict[str, Any]] | None = None) -> str:
     import mlflow
 
-    from benchmarks import at_cut
+    from benchmarks import at_cut, match
+
+    match_runs = match_runs or []
     from propensity.lifecycle._tracking import use_tracking
 
     (BENCH / "quality-mlflow").mkdir(parents=True, exist_ok=True)
     exp_id = use_tracking(TRACKING, EXPERIMENT)
     with mlflow.start_run(experiment_id=exp_id, run_name="bench-quality") as parent:
         mlflow.log_params({"sizes": ",".join(str(n) for n in sorted({r["n_contacts"] for r in runs})),
-                           "seeds": ",".join(str(s) for s in sorted({r["seed"] for r in runs + cut_runs})), "command": command,
-                           "scenarios": ",".join(dict.fromkeys([*(["long"] if runs else []), *(r["scenario"] for r in cut_runs)]))})
+                           "seeds": ",".join(str(s) for s in sorted({r["seed"] for r in runs + cut_runs + match_runs})), "command": command,
+                           "scenarios": ",".join(dict.fromkeys([*(["long"] if runs else []), *(r["scenario"] for r in cut_runs + match_runs)]))})
         missed = sum(not ok for r in runs for _, ok, _ in checks(r).values())
         missed += sum(not ok for r in cut_runs for _, ok, _ in at_cut.checks(r).values())
+        missed += sum(not ok for r in match_runs for _, ok, _ in match.checks(r).values())
         mlflow.log_metrics({"wall_seconds": wall, "targets_missed": float(missed)})
         mlflow.log_artifact(str(table))
         for r in runs:
@@ -243,6 +255,11 @@ def log_mlflow(runs: list[dict[str, Any]], cut_runs: list[dict[str, Any]], table
                                    "status": r["status"][:500], "fitted_cutoffs": r["fitted"]})
                 mlflow.log_metrics(at_cut.run_metrics(r))
                 mlflow.set_tags({f"target.{k}": f"{heading}: {v} {'ok' if ok else 'MISS'}" for k, (heading, ok, v) in at_cut.checks(r).items()})
+        for r in match_runs:
+            with mlflow.start_run(experiment_id=exp_id, run_name=f"{r['scenario']}-seed{r['seed']}", nested=True):
+                mlflow.log_params({"scenario": r["scenario"], "n_contacts": r["n_contacts"], "seed": r["seed"], "cut": r["cut"]})
+                mlflow.log_metrics(match.run_metrics(r))
+                mlflow.set_tags({f"target.{k}": f"{heading}: {v} {'ok' if ok else 'MISS'}" for k, (heading, ok, v) in match.checks(r).items()})
         return parent.info.run_id
 
 
@@ -254,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="long (the 18-month exports), cut (every scenario at the export date) or scenario names")
     ap.add_argument("--scenario-contacts", type=int, default=None, help="contacts per scenario at the export date")
     args = ap.parse_args(argv)
-    from benchmarks import at_cut
+    from benchmarks import at_cut, match
     from benchmarks.scenarios import SCENARIOS
 
     known = ["long", "cut", *SCENARIOS]
@@ -275,9 +292,16 @@ def main(argv: list[str] | None = None) -> int:
             log(f"    model ROC AUC {m['roc_auc']:.3f} (oracle {o['roc_auc']:.3f}, normalized {m['normalized_auc']:.3f}), "
                 f"ECE {m['ece']:.4f}; generate {r['generate_s']:.0f} s, train {r['train_s']:.0f} s")
             runs.append(r)
-    cut_runs = []
+    cut_runs, match_runs = [], []
     for scenario in chosen:
         for seed in args.seeds:
+            if scenario.blank_share:
+                log(f"{scenario.name}, {scenario.n_contacts:,} contacts, seed {seed}: the cut export as generated, "
+                    "blanked and matched, blanked without emails: training, scoring ...")
+                r = match.run(scenario, seed, DATA)
+                log("    " + "; ".join(f"{heading}: {v} {'ok' if ok else 'MISS'}" for heading, ok, v in match.checks(r).values()))
+                match_runs.append(r)
+                continue
             log(f"{scenario.name}, {scenario.n_contacts:,} contacts, seed {seed}: cutting at {scenario.cut:%Y-%m-%d}, training, scoring ...")
             r = at_cut.run(scenario, seed, DATA)
             f = r["figures"]
@@ -288,13 +312,14 @@ def main(argv: list[str] | None = None) -> int:
             cut_runs.append(r)
     wall = time.perf_counter() - t0
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    text = render(runs, cut_runs, wall, command)
+    text = render(runs, cut_runs, wall, command, match_runs)
     OUT.write_text(text, encoding="utf-8")
-    run_id = log_mlflow(runs, cut_runs, OUT, wall, command)
+    run_id = log_mlflow(runs, cut_runs, OUT, wall, command, match_runs)
     print(text)
     print(f"written {OUT}; MLflow: {TRACKING} experiment {EXPERIMENT!r}, run {run_id}")
     missed = any(not ok for r in runs for _, ok, _ in checks(r).values())
     missed = missed or any(not ok for r in cut_runs for _, ok, _ in at_cut.checks(r).values())
+    missed = missed or any(not ok for r in match_runs for _, ok, _ in match.checks(r).values())
     return 1 if missed else 0  # a missed target fails make
 
 

@@ -9,12 +9,18 @@ before it), whether it gets an `opportunity` in ``(cut, cut + horizon]``; the ge
 asked for the cut instant too (`oracle_at`). A *thin* export keeps one event per contact (its
 first), no accounts and calls the positive outcome `deal`.
 
+A *matching* scenario (`blank_share` > 0) writes the cut export three times, for lead-to-account
+matching: as generated (`export`), with `account_id` blanked for `blank_share` of the contacts that
+have one (seeded) and each of those given an email at its account's domain, `free_mail_share` of them
+a free-mail address instead (`export-blanked`), and blanked without the emails (`export-no-email`).
+Every variant's accounts carry a `domain` (the work domain of their contacts' emails in the world).
+
 Nothing runs at import; `build` writes one scenario's folders, the other functions work on frames.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -22,9 +28,12 @@ import polars as pl
 
 __all__ = [
     "SCENARIOS",
+    "MATCH_VARIANTS",
     "Built",
     "Scenario",
     "build",
+    "account_domains",
+    "blank_accounts",
     "cut_tables",
     "open_at",
     "read_tables",
@@ -50,6 +59,8 @@ class Scenario:
     positive_outcome: str = OPPORTUNITY  # what the export calls an opportunity (the thin one: "deal")
     horizon_days: int = 90
     description: str = ""
+    blank_share: float = 0.0  # > 0: a matching scenario (share of the contacts with an account blanked)
+    free_mail_share: float = 0.0  # of the blanked contacts, the share given a free-mail address
 
     @property
     def months(self) -> int:
@@ -77,8 +88,16 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("thin-12m", date(2024, 1, 15), datetime(2025, 1, 15), 20_000, thin=True, positive_outcome="deal",
                  description="as cut-12m, thinned: each contact's first event only, no accounts, "
                  "'opportunity' renamed 'deal'"),
+        Scenario("match-12m", date(2024, 1, 15), datetime(2025, 1, 15), 20_000, blank_share=0.5, free_mail_share=0.1,
+                 description="as cut-12m, three times: as generated; with account_id blanked for half the contacts "
+                 "that have one, 90% of those given an email at their account's domain and 10% a free-mail "
+                 "address; blanked without emails (accounts carry a domain in all three)"),
     )
 }
+
+MATCH_VARIANTS = {"as generated": "export", "blanked, matched": "export-blanked", "blanked, no email": "export-no-email"}
+"""A matching scenario's exports: variant -> folder under the scenario's folder."""
+FREE_MAIL = ("gmail.com", "outlook.com", "yahoo.com", "hotmail.com")
 
 
 @dataclass(frozen=True)
@@ -91,6 +110,8 @@ class Built:
     export_dir: Path  # what a user exports at the cut
     truth: pl.DataFrame  # contact_id, label: every contact open at the cut
     oracle: pl.DataFrame  # contact_id, p_oracle at the cut
+    variants: dict[str, Path] = field(default_factory=dict)  # a matching scenario's exports (MATCH_VARIANTS)
+    blanked: pl.DataFrame | None = None  # contact_id, account_id (the true one), email_kind ("work" / "free mail")
 
 
 def _add_months(day: date, months: int) -> date:
@@ -132,6 +153,66 @@ def thin_tables(tables: dict[str, pl.DataFrame], rename: dict[str, str]) -> dict
         "events": events.unique("contact_id", keep="first", maintain_order=True),
         "outcomes": tables["outcomes"].with_columns(pl.col("outcome").replace(rename)),
     }
+
+
+def account_domains(accounts: pl.DataFrame, contacts: pl.DataFrame) -> pl.DataFrame:
+    """`accounts` with a `domain`: the commonest email domain of its `contacts` that is no free-mail
+    provider's, else (no contact with a work email) `<account_id>.example.com`."""
+    from propensity.features._account_match import is_free_mail
+
+    domains = contacts.select("account_id", pl.col("email").str.to_lowercase().str.extract(r"@([^@]+)$", 1).alias("domain")).drop_nulls()
+    work = [d for d in domains["domain"].unique().to_list() if not is_free_mail(d)]
+    commonest = (
+        domains.filter(pl.col("domain").is_in(work))
+        .group_by("account_id", "domain").len()
+        .sort(["account_id", "len", "domain"], descending=[False, True, False])
+        .unique("account_id", keep="first")
+        .select("account_id", "domain")
+    )
+    fallback = pl.col("account_id").str.to_lowercase().str.replace_all(r"[^a-z0-9-]", "-") + ".example.com"
+    return (
+        accounts.drop("domain", strict=False)
+        .join(commonest, on="account_id", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("domain", fallback).alias("domain"))
+    )
+
+
+def blank_accounts(
+    tables: dict[str, pl.DataFrame], share: float, free_mail_share: float, seed: int, emails: bool = True
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """`tables` with `account_id` blanked for `share` of the contacts that have one (seeded) and the
+    record of those contacts (contact_id, their true account_id, email_kind). With `emails`, each
+    blanked contact's email is set to one at its account's `domain` (the accounts need that column),
+    or, for `free_mail_share` of them, to a free-mail address (email_kind "work" / "free mail");
+    without, their email is removed (email_kind null)."""
+    import numpy as np
+
+    contacts, accounts = tables["contacts"], tables["accounts"]
+    rng = np.random.default_rng(seed)
+    linked = contacts.filter(pl.col("account_id").is_not_null()).sort("contact_id")
+    picked = np.sort(rng.choice(linked.height, size=round(share * linked.height), replace=False))
+    free = rng.random(picked.size) < free_mail_share
+    provider = rng.integers(0, len(FREE_MAIL), picked.size)
+    blanked = linked[picked].select("contact_id", "account_id").join(
+        accounts.select("account_id", "domain"), on="account_id", how="left", maintain_order="left"
+    )
+    local = blanked["contact_id"].str.to_lowercase().str.replace_all(r"[^a-z0-9]", ".")
+    blanked = blanked.with_columns(
+        pl.Series("email_kind", np.where(free, "free mail", "work")),
+        pl.Series("provider", np.array(FREE_MAIL)[provider]),
+        local.alias("local"),
+    ).with_columns(
+        pl.when(pl.col("email_kind") == "free mail").then(pl.col("local") + "@" + pl.col("provider"))
+        .otherwise(pl.col("local") + "@" + pl.col("domain")).alias("new_email")
+    )
+    if not emails:
+        blanked = blanked.with_columns(pl.lit(None, dtype=pl.String).alias("new_email"), pl.lit(None, dtype=pl.String).alias("email_kind"))
+    out = contacts.join(blanked.select("contact_id", "new_email", blank=pl.lit(True)), on="contact_id", how="left", maintain_order="left")
+    out = out.with_columns(
+        pl.when(pl.col("blank")).then(None).otherwise(pl.col("account_id")).alias("account_id"),
+        pl.when(pl.col("blank")).then(pl.col("new_email")).otherwise(pl.col("email")).alias("email"),
+    ).drop("new_email", "blank")
+    return {**tables, "contacts": out}, blanked.select("contact_id", "account_id", "email_kind")
 
 
 def open_at(contacts: pl.DataFrame, outcomes: pl.DataFrame, cut: datetime, outcome: str = OPPORTUNITY) -> pl.DataFrame:
@@ -179,6 +260,15 @@ def build(scenario: Scenario, seed: int, folder: Path) -> Built:
     tables = cut_tables(world, scenario.cut)
     if scenario.thin:
         tables = thin_tables(tables, {OPPORTUNITY: scenario.positive_outcome})
+    variants, blanked = {}, None
+    if scenario.blank_share:
+        tables = {**tables, "accounts": account_domains(tables["accounts"], world["contacts"])}
+        for name, emails in (("blanked, matched", True), ("blanked, no email", False)):
+            variant, record = blank_accounts(tables, scenario.blank_share, scenario.free_mail_share, seed, emails=emails)
+            blanked = record if emails else blanked
+            write_tables(variant, folder / MATCH_VARIANTS[name])
+            variants[name] = folder / MATCH_VARIANTS[name]
+        variants = {"as generated": export, **variants}
     write_tables(tables, export)
     truth = truth_after(world["contacts"], world["outcomes"], scenario.cut, scenario.horizon_days)
     oracle = (
@@ -186,4 +276,4 @@ def build(scenario: Scenario, seed: int, folder: Path) -> Built:
         .filter(pl.col("cutoff") == scenario.cut)
         .select("contact_id", "p_oracle")
     )
-    return Built(scenario, seed, full, export, truth, oracle)
+    return Built(scenario, seed, full, export, truth, oracle, variants, blanked)

@@ -44,6 +44,7 @@ __all__ = [
     "PreflightConfig",
     "ScorecardConfig",
     "SamplingConfig",
+    "ViewsConfig",
     "SearchConfig",
     "SplitConfig",
     "AliasConfig",
@@ -227,6 +228,16 @@ class SamplingConfig:
 
 
 @dataclass(frozen=True)
+class ViewsConfig:
+    """The fit and engagement views beside the score (propensity.scoring._views): fitted when `enabled`,
+    on every positive lead and at most `negatives_per_positive` negatives per positive (a seeded
+    subset of the rows the model is fitted on, weighted so the calibration stays exact)."""
+
+    enabled: bool = True
+    negatives_per_positive: Positive = 20
+
+
+@dataclass(frozen=True)
 class PreflightConfig:
     """Minimum data to learn from: positive and negative open leads over every matured cutoff.
 
@@ -385,6 +396,7 @@ class Config:
     leakage: LeakageConfig = field(default_factory=LeakageConfig)
     scorecard: ScorecardConfig = field(default_factory=ScorecardConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    views: ViewsConfig = field(default_factory=ViewsConfig)
     events: AliasConfig = field(default_factory=AliasConfig)
     outcomes: AliasConfig = field(default_factory=AliasConfig)
     salesforce: SalesforceConfig = field(default_factory=SalesforceConfig)
@@ -410,6 +422,7 @@ _SECTIONS: dict[str, type] = {
     "leakage": LeakageConfig,
     "scorecard": ScorecardConfig,
     "sampling": SamplingConfig,
+    "views": ViewsConfig,
     "events": AliasConfig,
     "outcomes": AliasConfig,
     "salesforce": SalesforceConfig,

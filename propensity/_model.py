@@ -1,7 +1,8 @@
 """The trained model: a LightGBM booster, its feature specification and its calibration.
 
 Saved as plain files only (LightGBM's native text model and JSON), never a pickle, so loading a
-model from a registry executes no code from it.
+model from a registry executes no code from it. MODEL_FILES are required; the fit and engagement
+views, when trained, are optional files beside them (`propensity.scoring._views`).
 """
 
 from __future__ import annotations
@@ -113,6 +114,9 @@ class PropensityModel:
     spec: FeatureSpec
     calibration: PlattCalibration
     metadata: dict[str, Any] = field(default_factory=dict)
+    # the fit and engagement views beside the score (propensity.scoring._views.FitEngagement), or None:
+    # a model trained before them, or without profile or behaviour features, scores without them
+    views: Any = None
 
     def margin(self, frame: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.booster.predict(frame, raw_score=True), dtype=np.float64)
@@ -135,6 +139,8 @@ class PropensityModel:
             json.dumps({"method": "platt", "a": self.calibration.a, "b": self.calibration.b}), encoding="utf-8"
         )
         (d / "metadata.json").write_text(json.dumps(self.metadata, indent=2, sort_keys=True, default=str), encoding="utf-8")
+        if self.views is not None:
+            self.views.save(d)  # plain files beside these (VIEW_FILES of propensity.scoring._views)
         return d
 
     @classmethod

@@ -25,12 +25,15 @@ class PropensityPyfunc:
 
 
 def read_model(directory: str | Path) -> PropensityModel:
-    """The model saved in `directory`, as its own type: a flat-table model reads a lead table's columns."""
+    """The model saved in `directory`, as its own type: a flat-table model reads a lead table's columns;
+    with its fit and engagement views when it has them."""
     from propensity.flat._model import FlatModel
+    from propensity.scoring._views import load_views
 
     model = PropensityModel.load(directory)
     if model.metadata.get("mode") == FlatModel.KIND:
         return FlatModel(model.booster, model.spec, model.calibration, model.metadata)
+    model.views = load_views(directory, model.spec.names)  # None for a model trained before them
     return model
 
 

@@ -24,7 +24,7 @@ CONFIG_PAGE = DOCS / "configuration.md"
 
 # options of other programs that the docs show (mlflow, mkdocs, the benchmarks, the job wrapper, pip)
 OTHER_PROGRAMS = {
-    "--backend-store-uri", "--app-name", "--strict", "--site-dir", "--scenarios", "--scale", "--train-only",
+    "--backend-store-uri", "--app-name", "--strict", "--site-dir", "--scenarios", "--seeds", "--scale", "--train-only",
     "--tracking-uri", "--model-name", "--config", "--features", "--log", "--raw-exit", "--quiet",
 }
 JOB_WRAPPER_OPTIONS = {"--tracking-uri", "--model-name", "--config", "--features", "--log", "--raw-exit"}

@@ -14,6 +14,7 @@ import mlflow
 import pytest
 import yaml
 
+from propensity.scoring._views import VIEW_FILES
 from tests.test_pii import MODEL, CanaryStore, canary_store
 
 pytestmark = pytest.mark.slow
@@ -50,9 +51,10 @@ def _pickle_like(files: list[Path]) -> list[str]:
 
 def test_model_data_is_lightgbm_text_and_json_only(model_dir: Path) -> None:
     data = model_dir / "data" / "propensity_model"
-    assert {f.name for f in data.iterdir()} == MODEL_FILES
-    assert (data / "booster.txt").read_text(encoding="utf-8").startswith("tree\nversion=")
-    for name in MODEL_FILES - {"booster.txt"}:
+    assert {f.name for f in data.iterdir()} == MODEL_FILES | set(VIEW_FILES)  # the fit and engagement views too
+    for name in ("booster.txt", "fit_booster.txt", "engagement_booster.txt"):
+        assert (data / name).read_text(encoding="utf-8").startswith("tree\nversion="), name
+    for name in (MODEL_FILES | set(VIEW_FILES)) - {"booster.txt", "fit_booster.txt", "engagement_booster.txt"}:
         assert isinstance(json.loads((data / name).read_text(encoding="utf-8")), dict)
 
 

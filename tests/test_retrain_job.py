@@ -83,8 +83,11 @@ def test_the_cron_wrapper_promotes_on_the_first_run_and_keeps_on_the_same_data(c
     assert raw.returncode == 3 and "kept (exit 3)" in raw.stdout
 
     # after the job, the README's Python example scores with the champion it promoted
+    # as a new user runs it: no MLFLOW_TRACKING_URI (MLflow's set_tracking_uri, used in-process by other
+    # tests, exports one), so load_model finds the store the CLI uses, ./models/mlflow.db
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     example = subprocess.run([sys.executable, "-c", _readme_example()], cwd=tmp_path, capture_output=True, text=True,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300, check=False)
+                             env={**env, "PYTHONPATH": str(ROOT)}, timeout=300, check=False)
     assert example.returncode == 0, example.stderr
     assert "contact_id" in example.stdout and "grade" in example.stdout and "reasons" in example.stdout
 

@@ -114,7 +114,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     from propensity.training._train import train
 
     config = _config(args)
-    export = _read_history(args, require_outcomes=True, **reading_aliases(config))
+    on_spark = getattr(args, "engine", "local") == "spark"
+    if on_spark:  # the export read, validated, labelled and built on Spark: the events never reach this process
+        from propensity.engines._spark import read_on_spark
+
+        if getattr(args, "source", None) or args.data_dir is None:
+            raise UsageError("--engine spark reads a folder of Parquet (or Delta) tables: give DATA_DIR")
+        on = read_on_spark(args.data_dir, require_outcomes=True, **reading_aliases(config))
+        export = on.export
+    else:
+        export = _read_history(args, require_outcomes=True, **reading_aliases(config))
     config = replace(config, label=resolve_outcome_names(export.outcomes, config.label))  # "Closed Won" means closed_won
     refuse_mistyped_outcomes(export.outcomes, config.label)  # a typo is named up front, not trained into "0 positives"
     print(read_line(export))
@@ -122,14 +131,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     uri = resolve_tracking_uri(args.tracking_uri)
     check_server(uri)  # a refusing or absent server fails now, not after training
     with tracking_errors(uri):
-        ts = None
-        if getattr(args, "engine", "local") == "spark":
-            from propensity.engines._spark import spark_training_set
+        checked = ts = None
+        if on_spark:
+            from propensity.engines._spark_train import spark_training
 
-            if getattr(args, "source", None) or args.data_dir is None:
-                raise UsageError("--engine spark reads a folder of Parquet tables: give DATA_DIR")
-            ts = spark_training_set(args.data_dir, export, config)  # the features built on Spark
-        result = train(export, config, tracking_uri=uri, model_name=config.model_name, set_champion=not args.no_champion, training_set=ts)
+            checked, ts = spark_training(on, config)  # preflight counts and training matrix from Spark
+        result = train(export, config, tracking_uri=uri, model_name=config.model_name, set_champion=not args.no_champion,
+                       training_set=ts, checked=checked)
     print_training_summary(result, config)
     if not args.no_champion and not result.champion:
         print(result.decision.table())
@@ -182,7 +190,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         f"among {run.read:,} contacts as of {run.as_of:%Y-%m-%d %H:%M} "
         f"with model {loaded.uri} (version {loaded.version}): {mix} -> {out}"
     )
-    _monitor_scoring(args, export, loaded, run, out)
+    _monitor(args, export, loaded, run, out)
     return EXIT_OK
 
 
@@ -284,7 +292,7 @@ def _write_accounts(args: argparse.Namespace, export, loaded, run, out: Path, re
         f"{run.open_leads:,} open leads ({run.rejected:,} rejected -> {rejects_out}) among {run.read:,} contacts as of "
         f"{run.as_of:%Y-%m-%d %H:%M} with model {loaded.uri} (version {loaded.version}): {mix} -> {out}"
     )
-    _monitor_scoring(args, export, loaded, run, out)  # the leads' scores go to the history, as at the contact level
+    _monitor(args, export, loaded, run, out)  # the leads' scores go to the history, as at the contact level
     return EXIT_OK
 
 
@@ -387,62 +395,44 @@ def _history_path(args: argparse.Namespace) -> Path:
     return default_history_path(getattr(args, "tracking_uri", None) or os.environ.get("MLFLOW_TRACKING_URI"))
 
 
-def _monitor_scoring(args: argparse.Namespace, export, loaded, run, out: Path, drift=None, recorded=None) -> None:  # type: ignore[no-untyped-def]
-    """Append the run to the score history (unless `recorded` already did: (rows, path)); drift: one
-    line, `<out stem>.drift.csv` and an MLflow run."""
-    from propensity.io._atomic import write_table
-    from propensity.lifecycle._drift import check_drift, log_drift
-    from propensity.lifecycle._score_history import model_name_of, record_scores
-    from propensity.lifecycle._tracking import resolve_tracking_uri, tracking_errors
+def _monitor(args: argparse.Namespace, export, loaded, run, out: Path, drift=None, recorded=None) -> None:  # type: ignore[no-untyped-def]
+    """The score history and drift after a run (`propensity.lifecycle._monitor`), printed as one line."""
+    from propensity.lifecycle._monitor import monitor_scoring
+    from propensity.lifecycle._tracking import resolve_tracking_uri
 
-    if recorded is not None:
-        n, history = recorded
-    else:
-        label = loaded.model.metadata["label"]
-        history = _history_path(args)
-        n = record_scores(history, run.for_history(), as_of=run.as_of, model_name=model_name_of(loaded.uri), model_version=loaded.version,
-                          model_uri=loaded.uri, positive_outcomes=label["positive_outcomes"], horizon_days=label["horizon_days"])
-    report = drift.report(run.as_of) if drift is not None else check_drift(export, loaded.model, run.scores, run.as_of)
-    if report is None:
-        print(f"history: {n:,} scores -> {history}; drift not checked: the model has no training reference")
-        return
-    drift_out = out.with_name(f"{out.stem}.drift.csv")
-    write_table(report.table, drift_out)
-    with tracking_errors(resolve_tracking_uri(args.tracking_uri)):
-        log_drift(report, model_uri=loaded.uri, model_version=loaded.version, scored=n)
-    print(f"{report.summary()} -> {drift_out}; history: {n:,} scores -> {history}")
+    history = recorded[1] if recorded is not None else _history_path(args)
+    print(monitor_scoring(export, loaded, run, out, history=history, tracking_uri=resolve_tracking_uri(args.tracking_uri),
+                          drift=drift, recorded=recorded))
 
 
-def cmd_retrain(args: argparse.Namespace) -> int:
-    from propensity.lifecycle._retrain import retrain
+def _on_store(args: argparse.Namespace, run):  # type: ignore[no-untyped-def]
+    """`run(uri)` against the store the options name, a refusing or absent server failing first, in one line."""
     from propensity.lifecycle._tracking import (
         check_server,
         resolve_tracking_uri,
         tracking_errors,
     )
 
-    config = _config(args)
     uri = resolve_tracking_uri(args.tracking_uri)
     check_server(uri)
     with tracking_errors(uri):
-        outcome = retrain(args.data_dir, config, tracking_uri=uri)
+        return run(uri)
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    from propensity.lifecycle._retrain import retrain
+
+    config = _config(args)
+    outcome = _on_store(args, lambda uri: retrain(args.data_dir, config, tracking_uri=uri))
     print(outcome.report())
     return outcome.exit_code
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     from propensity.lifecycle._retrain import rollback
-    from propensity.lifecycle._tracking import (
-        check_server,
-        resolve_tracking_uri,
-        tracking_errors,
-    )
 
     config = _config(args)
-    uri = resolve_tracking_uri(args.tracking_uri)
-    check_server(uri)
-    with tracking_errors(uri):
-        outcome = rollback(tracking_uri=uri, model_name=config.model_name, experiment=config.experiment)
+    outcome = _on_store(args, lambda uri: rollback(tracking_uri=uri, model_name=config.model_name, experiment=config.experiment))
     print(outcome.report())
     return EXIT_OK
 
@@ -655,23 +645,41 @@ def _score_streamed(args: argparse.Namespace, out: Path, as_of: datetime | None)
         f"among {run.read:,} contacts as of {run.as_of:%Y-%m-%d %H:%M} "
         f"with model {loaded.uri} (version {loaded.version}): {mix} -> {out}"
     )
-    _monitor_scoring(args, None, loaded, run, out, drift=drift, recorded=(recorded.rows, history))
+    _monitor(args, None, loaded, run, out, drift=drift, recorded=(recorded.rows, history))
     return EXIT_OK
 
 
 def cmd_score_spark(args: argparse.Namespace) -> int:
-    """propensity score DATA_DIR --engine spark: features and scores on Apache Spark, Parquet out."""
-    from propensity.engines._spark import score_with_spark
+    """propensity score DATA_DIR --engine spark: features and scores on Apache Spark, Parquet out; the
+    trend against the score history, and the run appended to it (one transaction), as the local path."""
+    from propensity.engines._spark import (
+        check_spark_output,
+        score_with_spark,
+        spark_as_of,
+        spark_session,
+    )
+    from propensity.engines._spark_read import spark_table_paths
+    from propensity.lifecycle._score_history import history_run, model_name_of
     from propensity.lifecycle._tracking import (
         load_model,
     )
 
     if getattr(args, "source", None) or args.data_dir is None:
-        raise UsageError("--engine spark reads a folder of Parquet tables: give DATA_DIR")
+        raise UsageError("--engine spark reads a folder of Parquet (or Delta) tables: give DATA_DIR")
+    check_spark_output(args.out)
+    spark_table_paths(args.data_dir)  # refuse a CSV export before starting Spark
     open_store(args.tracking_uri)
-    loaded = load_model(args.model)
-    summary = score_with_spark(args.data_dir, loaded.model, args.out, model_version=loaded.version, as_of=_as_of(args.as_of))
+    loaded = _history_model(load_model(args.model))
+    spark = spark_session()
+    when = spark_as_of(spark, args.data_dir, _as_of(args.as_of))
+    previous, trend = _previous(args, loaded, when)
+    label, history = loaded.model.metadata["label"], _history_path(args)
+    with history_run(history, as_of=when, model_name=model_name_of(loaded.uri), model_version=loaded.version, model_uri=loaded.uri,
+                     positive_outcomes=label["positive_outcomes"], horizon_days=label["horizon_days"]) as recorded:
+        summary = score_with_spark(args.data_dir, loaded.model, args.out, model_version=loaded.version, as_of=when, spark=spark,
+                                   previous=previous, trend=trend, on_scores=recorded.add)
     print(f"{summary} with model {loaded.uri} (version {loaded.version}) on Spark -> {args.out}")
+    print(f"history: {recorded.rows:,} scores -> {history}; drift not checked on Spark")
     return EXIT_OK
 
 
@@ -705,7 +713,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--features", help="feature-set TOML (see features/default.toml)")
     t.add_argument("--model-name", help="registered model name (default lead-propensity)")
     t.add_argument("--no-champion", action="store_true", help="register without moving the 'champion' alias")
-    t.add_argument("--engine", choices=("local", "spark"), default="local", help="build the training set locally (default) or on Spark")
+    t.add_argument("--engine", choices=("local", "spark"), default="local", help="local (default), or spark: read, validate, label and build the training set on Spark from Parquet "
+                   "(or Delta) tables; only the (downsampled) training matrix comes to this process to fit (pip install propensity[spark])")
     tracking(t)
     t.set_defaults(func=cmd_train)
 
@@ -734,7 +743,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="output file, .csv or .parquet")
     s.add_argument("--as-of", help="score as of this date or timestamp (default: the latest event)")
     s.add_argument("--chunk-size", type=int, default=100_000, help="contacts per scoring chunk (bounds memory; default 100000)")
-    s.add_argument("--engine", choices=("local", "spark"), default="local", help="local (default) or spark (pip install propensity[spark])")
+    s.add_argument("--engine", choices=("local", "spark"), default="local", help="local (default), or spark: read Parquet (or Delta) tables and score on Spark into a Parquet dataset "
+                   "(--out must end in .parquet; pip install propensity[spark])")
     s.add_argument("--history", help="score history file (default: score_history.db beside the MLflow SQLite store)")
     s.add_argument(
         "--format", choices=("scores", "salesforce", "hubspot", "dynamics"), default="scores",

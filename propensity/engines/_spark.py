@@ -1,14 +1,17 @@
-"""The Spark engine: the same features and scores, computed on Apache Spark (``--engine spark``).
+"""The Spark engine's session and scoring (``--engine spark``).
 
-Spark reads the export's Parquet tables and deals whole accounts into buckets (a hash of the
-account, or of the contact when it has none). Each bucket is one pandas group on an executor,
-where the *local* code runs on it: `validate_export`, `FeatureBuilder` built from the model's
-`FeatureSpec`, and `score_leads`. A bucket holds whole accounts, so every feature (the buying
-committee's included) equals the one computed on the whole export: the features and scores are
-the local ones, by construction, and tested to be.
+Scoring: Spark reads the export's tables (`propensity.engines._spark_read`) and deals whole accounts
+into buckets (a hash of the account, or of the contact when it has none). Each bucket is one pandas
+group on an executor, where the *local* code runs on it: `validate_export`, `FeatureBuilder` built
+from the model's `FeatureSpec`, and `score_leads`. A bucket holds whole accounts, so every feature
+(the buying committee's included) equals the one computed on the whole export: the scores are the
+local ones, by construction, and tested to be. Training on Spark: `propensity.engines._spark_train`.
 
 Scores are written by Spark as a Parquet dataset (a folder of part files, globally sorted best
-first); rejects go beside it as ``<out>.rejects.csv``. Spark is an optional extra:
+first); rejects go beside it as ``<out>.rejects.csv``. Each lead's previous scoring (the score history,
+read on the driver: one row per lead) travels to the executors with the model, so `previous_score`,
+`trend` and `moved_by` are the local ones; the scored rows come back to the driver in batches for the
+history (`on_scores`). Spark is an optional extra:
 ``pip install propensity[spark]``. The model travels to the executors as LightGBM's text model and
 JSON (no pickle of the model itself).
 """
@@ -16,6 +19,7 @@ JSON (no pickle of the model itself).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,19 +28,26 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from propensity._errors import UsageError
+from propensity.engines._spark_read import (
+    SparkExport,
+    bucket_key,
+    delta_available,
+    read_spark_export,
+    read_spark_table,
+    spark_table_paths,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from propensity._config import Config
+    from propensity._config import TrendConfig
     from propensity._model import PropensityModel
     from propensity.io._export import CrmExport
-    from propensity.training._training_set import TrainingSet
 
-__all__ = ["spark_session", "spark_features", "spark_training_set", "score_with_spark", "DEFAULT_BUCKETS"]
+__all__ = ["spark_session", "read_on_spark", "score_with_spark", "spark_as_of", "check_spark_output", "DEFAULT_BUCKETS"]
 
 DEFAULT_BUCKETS = 16
-_TABLES = ("contacts", "accounts", "events", "outcomes")
+HISTORY_BATCH = 50_000  # scored rows brought to the driver at a time for the score history
 
 
 def spark_session(app: str = "propensity") -> SparkSession:
@@ -51,8 +62,16 @@ def spark_session(app: str = "propensity") -> SparkSession:
         from pyspark.sql import SparkSession
     except ImportError:
         raise UsageError("--engine spark needs pyspark: pip install 'propensity[spark]'") from None
+    builder = SparkSession.builder
+    if delta_available():  # Delta tables: the extension, its catalog and (from pip) its jars
+        from delta import configure_spark_with_delta_pip
+
+        builder = configure_spark_with_delta_pip(
+            builder.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+            .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        )
     return (
-        SparkSession.builder.appName(app)
+        builder.appName(app)
         .master("local[*]")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -64,38 +83,27 @@ def spark_session(app: str = "propensity") -> SparkSession:
     )
 
 
+def read_on_spark(folder: str | Path, *, buckets: int = DEFAULT_BUCKETS, **options: Any) -> SparkExport:
+    """`read_spark_export` in this process's Spark session (`spark_session`)."""
+    return read_spark_export(spark_session(), folder, buckets=buckets, **options)
+
+
 # ------------------------------------------------------------- the buckets
-def _parquet_tables(folder: str | Path) -> dict[str, Path]:
-    d = Path(folder).expanduser()
-    if not d.is_dir():
-        raise UsageError(f"no such folder: {d}")
-    found = {p.stem.lower(): p for p in d.iterdir() if p.suffix.lower() == ".parquet" and p.stem.lower() in _TABLES}
-    for table in ("contacts", "events"):
-        if table not in found:
-            raise UsageError(f"--engine spark reads Parquet tables: {d} has no {table}.parquet")
-    return found
-
-
 def _bucketed(spark: SparkSession, folder: str | Path, buckets: int) -> tuple[DataFrame, dict[str, list[str]]]:
-    """All tables in one frame: `_bucket`, `_table` and each table's columns prefixed by its name."""
+    """All raw tables in one frame: `_bucket`, `_table` and each table's columns prefixed by its name."""
     from pyspark.sql import functions as F
 
-    files = _parquet_tables(folder)
-    frames = {t: spark.read.parquet(str(p)) for t, p in files.items()}
-    contacts = frames["contacts"]
-    key = F.coalesce(F.col("account_id"), F.concat(F.lit("\u0000"), F.col("contact_id")))
-    bucket = F.pmod(F.xxhash64(key), F.lit(buckets)).cast("int")
-    owner = contacts.select(F.col("contact_id").alias("_cid"), bucket.alias("_bucket"))
+    frames = {t: read_spark_table(spark, kind, p) for t, (kind, p) in spark_table_paths(folder).items()}
+    owner = frames["contacts"].select(F.col("contact_id").alias("_cid"), bucket_key(F.col("account_id"), F.col("contact_id"), buckets).alias("_bucket"))
     columns: dict[str, list[str]] = {}
     parts = []
     for table, frame in frames.items():
         columns[table] = list(frame.columns)
         renamed = frame.select(*[F.col(f"`{c}`").alias(f"{table}__{c}") for c in frame.columns])
         if table == "contacts":
-            keyed = renamed.withColumn("_bucket", F.pmod(F.xxhash64(F.coalesce(
-                F.col("contacts__account_id"), F.concat(F.lit("\u0000"), F.col("contacts__contact_id")))), F.lit(buckets)).cast("int"))
+            keyed = renamed.withColumn("_bucket", bucket_key(F.col("contacts__account_id"), F.col("contacts__contact_id"), buckets))
         elif table == "accounts":
-            keyed = renamed.withColumn("_bucket", F.pmod(F.xxhash64(F.col("accounts__account_id")), F.lit(buckets)).cast("int"))
+            keyed = renamed.withColumn("_bucket", bucket_key(F.col("accounts__account_id"), F.lit(None).cast("string"), buckets))
         else:
             keyed = renamed.join(owner, renamed[f"{table}__contact_id"] == owner["_cid"], "inner").drop("_cid")
         parts.append(keyed.withColumn("_table", F.lit(table)))
@@ -129,91 +137,51 @@ class _ModelText:
     spec: str
     calibration: dict[str, float]
     metadata: str
+    views: dict[str, str] | None = None  # the fit and engagement views (propensity.scoring._views), as text
 
     @classmethod
     def of(cls, model: PropensityModel) -> _ModelText:
         cal = {"a": model.calibration.a, "b": model.calibration.b}
-        return cls(model.booster.model_to_string(), model.spec.to_json(), cal, json.dumps(model.metadata, default=str))
+        views = model.views.to_texts() if model.views is not None else None
+        return cls(model.booster.model_to_string(), model.spec.to_json(), cal, json.dumps(model.metadata, default=str), views)
 
     def load(self) -> PropensityModel:
         import lightgbm as lgb
 
         from propensity._model import PlattCalibration, PropensityModel
         from propensity.features._spec import FeatureSpec
+        from propensity.scoring._views import FitEngagement
 
+        spec = FeatureSpec.from_json(self.spec)
         return PropensityModel(
             lgb.Booster(model_str=self.booster),
-            FeatureSpec.from_json(self.spec),
+            spec,
             PlattCalibration(self.calibration["a"], self.calibration["b"]),
             json.loads(self.metadata),
+            FitEngagement.from_texts(self.views, spec.names) if self.views is not None else None,
         )
-
-
-def _feature_schema(spec: Any) -> str:
-    cols = ["contact_id string", "cutoff timestamp_ntz"]
-    for f in spec.features:
-        cols.append(f"`{f.name}` {'string' if f.kind == 'category' else 'float'}")
-    return ", ".join(cols)
-
-
-# ----------------------------------------------------------------- features
-def spark_features(
-    spark: SparkSession, folder: str | Path, spec: Any, cutoffs: list[datetime], label: Any, *, buckets: int = DEFAULT_BUCKETS
-) -> pl.DataFrame:
-    """Features of the open leads at `cutoffs` (contact_id, cutoff, *spec.names), built on Spark."""
-    union, columns = _bucketed(spark, folder, buckets)
-    spec_json = spec.to_json()
-    label_json = json.dumps({"positive_outcomes": list(label.positive_outcomes), "horizon_days": label.horizon_days})
-    cut = list(cutoffs)
-
-    def build(pdf: Any) -> Any:
-        from propensity._config import LabelConfig
-        from propensity.features._builder import FeatureBuilder
-        from propensity.features._spec import FeatureSpec
-        from propensity.training._labels import open_leads
-
-        s = FeatureSpec.from_json(spec_json)
-        export = _bucket_export(pdf, columns)
-        schema = {"contact_id": pl.String, "cutoff": pl.Datetime("us")}
-        schema.update({f.name: (pl.String if f.kind == "category" else pl.Float32) for f in s.features})
-        if export is None:
-            return pl.DataFrame(schema=schema).to_pandas()
-        lab = json.loads(label_json)
-        pairs = open_leads(export.contacts.filter(pl.col("created_at").is_not_null()), export.outcomes, cut,
-                           LabelConfig(tuple(lab["positive_outcomes"]), int(lab["horizon_days"])))
-        feats = FeatureBuilder.from_spec(s).transform(export, pairs.select("contact_id", "cutoff"))
-        return feats.select([pl.col(c).cast(t) for c, t in schema.items()]).to_pandas()
-
-    result = union.groupBy("_bucket").applyInPandas(build, schema=_feature_schema(spec))
-    table = result.toArrow() if hasattr(result, "toArrow") else None
-    frame = pl.from_arrow(table) if table is not None else pl.from_pandas(result.toPandas())
-    frame = frame.with_columns(pl.col("cutoff").cast(pl.Datetime("us")))  # type: ignore[union-attr]
-    return frame.sort("cutoff", "contact_id")  # type: ignore[union-attr]
-
-
-def spark_training_set(folder: str | Path, export: CrmExport, config: Config, *, spark: SparkSession | None = None) -> TrainingSet:
-    """`build_training_set` with the features built on Spark: the same rows, labels and features."""
-    from propensity.features._builder import FeatureBuilder
-    from propensity.training._training_set import (
-        TrainingSet,
-        default_plan,
-        sampled_pairs,
-    )
-
-    spark = spark or spark_session()
-    plan = default_plan(export, config)
-    builder = FeatureBuilder(config.features).fit(export, plan.cutoffs[-1])
-    feats = spark_features(spark, folder, builder.spec_, list(plan.all), config.label)
-    labelled, sampling = sampled_pairs(export, config, plan)
-    return TrainingSet.stack(labelled, feats, builder, plan, sampling)
 
 
 # ------------------------------------------------------------------ scoring
 _SCORED = (
     "contact_id string, account_id string, score double, score_100 short, grade string, percentile short, "
     "reasons string, model_version string, previous_score double, trend string, moved_by string, account_match string, "
-    "reject_reason string"
+    "contributions string, reject_reason string"
 )
+_VIEWS_SCORED = ", fit double, fit_grade string, engagement double, engagement_level byte, fit_engagement string"
+
+
+def spark_as_of(spark: SparkSession, folder: str | Path, as_of: datetime | None = None) -> datetime:
+    """`as_of`, else the export's latest event time (as the local scoring's default)."""
+    from pyspark.sql import functions as F
+
+    if as_of is not None:
+        return as_of
+    kind, path = spark_table_paths(folder)["events"]
+    latest = read_spark_table(spark, kind, path).agg(F.max("occurred_at")).collect()[0][0]
+    if latest is None:
+        raise UsageError("--engine spark: the export has no events; give --as-of")
+    return latest.replace(tzinfo=None) if isinstance(latest, datetime) else latest  # type: ignore[no-any-return]
 
 
 def spark_scores(
@@ -224,29 +192,28 @@ def spark_scores(
     model_version: str,
     as_of: datetime | None = None,
     buckets: int = DEFAULT_BUCKETS,
+    previous: pl.DataFrame | None = None,
+    trend: TrendConfig | None = None,
 ) -> tuple[DataFrame, datetime]:
-    """A Spark frame of every open lead's score (or reject reason), and the as-of date used."""
-    from pyspark.sql import functions as F
-
+    """A Spark frame of every open lead's score (or reject reason), and the as-of date used.
+    `previous` and `trend` as in `score_leads` (each lead's previous scoring, the thresholds)."""
     union, columns = _bucketed(spark, folder, buckets)
-    if as_of is None:
-        latest = union.filter(F.col("_table") == "events").agg(F.max("events__occurred_at")).collect()[0][0]
-        if latest is None:
-            raise UsageError("--engine spark: the export has no events; give --as-of")
-        as_of = latest.replace(tzinfo=None) if isinstance(latest, datetime) else latest
+    as_of = spark_as_of(spark, folder, as_of)
     text = _ModelText.of(model)
     when = as_of
+    schema = _SCORED + (_VIEWS_SCORED if model.views is not None else "")
 
     def score(pdf: Any) -> Any:
         from propensity.scoring._batch import score_leads
+        from propensity.scoring._views import VIEW_SCHEMA
 
         export = _bucket_export(pdf, columns)
-        empty = {c.split(" ")[0]: None for c in _SCORED.split(", ")}
+        empty = {c.split(" ")[0]: None for c in schema.split(", ")}
         if export is None:
             return pl.DataFrame(schema={k: pl.String for k in empty}).to_pandas().iloc[0:0]
         m = _cached(text)
-        run = score_leads(export, m, model_version=model_version, as_of=when)
-        scored = run.scores.with_columns(pl.lit(None, dtype=pl.String).alias("reject_reason"))
+        run = score_leads(export, m, model_version=model_version, as_of=when, previous=previous, trend=trend)
+        scored = run.for_history().with_columns(pl.lit(None, dtype=pl.String).alias("reject_reason"))
         rejects = run.rejects.select(
             "contact_id",
             pl.lit(None, dtype=pl.String).alias("account_id"),
@@ -256,15 +223,17 @@ def spark_scores(
             pl.lit(None, dtype=pl.Int16).alias("percentile"),
             pl.lit(None, dtype=pl.String).alias("reasons"),
             pl.lit(model_version).alias("model_version"),
-            pl.lit(None, dtype=pl.Float64).alias("previous_score"),  # Spark scoring keeps no history: every lead is new
+            pl.lit(None, dtype=pl.Float64).alias("previous_score"),
             pl.lit(None, dtype=pl.String).alias("trend"),
             pl.lit(None, dtype=pl.String).alias("moved_by"),
             pl.lit(None, dtype=pl.String).alias("account_match"),
+            pl.lit(None, dtype=pl.String).alias("contributions"),
             pl.col("reason").alias("reject_reason"),
+            *[pl.lit(None, dtype=VIEW_SCHEMA[c]).alias(c) for c in empty if c in VIEW_SCHEMA],
         )
         return pl.concat([scored.select(rejects.columns), rejects], how="vertical_relaxed").to_pandas()
 
-    return union.groupBy("_bucket").applyInPandas(score, schema=_SCORED), as_of
+    return union.groupBy("_bucket").applyInPandas(score, schema=schema), as_of
 
 
 _LOADED: dict[int, Any] = {}
@@ -287,26 +256,32 @@ def score_with_spark(
     as_of: datetime | None = None,
     spark: SparkSession | None = None,
     buckets: int = DEFAULT_BUCKETS,
+    previous: pl.DataFrame | None = None,
+    trend: TrendConfig | None = None,
+    on_scores: Callable[[pl.DataFrame], object] | None = None,
 ) -> str:
     """Score on Spark into the Parquet dataset `out` (best first); rejects to ``<out>.rejects.csv``.
 
-    Returns a one-line summary.
+    `previous` and `trend` give `previous_score`, `trend` and `moved_by` as in `score_leads`;
+    `on_scores` (e.g. a score-history run's `add`) receives the scored rows with their `contributions`,
+    in batches of at most `HISTORY_BATCH`. Returns a one-line summary.
     """
     from pyspark.sql import functions as F
 
     from propensity.io._atomic import write_table
-    from propensity.scoring._batch import SCORE_COLUMNS
+    from propensity.scoring._batch import score_columns
 
-    target = Path(out)
-    if target.suffix.lower() != ".parquet":
-        raise UsageError(f"{target}: --engine spark writes Parquet: the output must end in .parquet")
-    _parquet_tables(folder)  # refuse a CSV export before starting Spark
+    target = check_spark_output(out)
+    spark_table_paths(folder)  # refuse a CSV export before starting Spark
     spark = spark or spark_session()
-    frame, as_of = spark_scores(spark, folder, model, model_version=model_version, as_of=as_of, buckets=buckets)
+    frame, as_of = spark_scores(spark, folder, model, model_version=model_version, as_of=as_of, buckets=buckets,
+                                previous=previous, trend=trend)
     frame = frame.cache()
     try:
-        scores = frame.filter(F.col("reject_reason").isNull()).select(*SCORE_COLUMNS)
+        scores = frame.filter(F.col("reject_reason").isNull()).select(*score_columns(model))
         scores.orderBy(F.col("score").desc(), F.col("contact_id").asc()).write.mode("overwrite").parquet(str(target))
+        if on_scores is not None:
+            _to_driver(frame.filter(F.col("reject_reason").isNull()).select(*score_columns(model), "contributions"), on_scores)
         rejects = pl.from_pandas(frame.filter(F.col("reject_reason").isNotNull()).select("contact_id", F.col("reject_reason").alias("reason")).toPandas())
         write_table(rejects.sort("contact_id") if rejects.height else pl.DataFrame(schema={"contact_id": pl.String, "reason": pl.String}),
                     target.with_name(f"{target.stem}.rejects.csv"))
@@ -314,3 +289,26 @@ def score_with_spark(
     finally:
         frame.unpersist()
     return f"scored {n:,} open leads ({rejects.height:,} rejected) as of {as_of:%Y-%m-%d %H:%M}"
+
+
+def check_spark_output(out: str | Path) -> Path:
+    """The output path, refused unless it is a Parquet dataset (`.parquet`)."""
+    target = Path(out)
+    if target.suffix.lower() != ".parquet":
+        raise UsageError(f"{target}: --engine spark writes Parquet: the output must end in .parquet")
+    return target
+
+
+def _to_driver(frame: DataFrame, on_rows: Callable[[pl.DataFrame], object]) -> None:
+    """`frame`'s rows to `on_rows` on the driver, at most HISTORY_BATCH at a time (bounded memory)."""
+    schema = {"contact_id": pl.String, "account_id": pl.String, "score": pl.Float64, "score_100": pl.Int16, "grade": pl.String,
+              "percentile": pl.Int16, "reasons": pl.String, "model_version": pl.String, "previous_score": pl.Float64,
+              "trend": pl.String, "moved_by": pl.String, "account_match": pl.String, "contributions": pl.String}
+    batch: list[tuple[Any, ...]] = []
+    for row in frame.select(*schema).toLocalIterator():
+        batch.append(tuple(row))
+        if len(batch) >= HISTORY_BATCH:
+            on_rows(pl.DataFrame(batch, schema=schema, orient="row"))
+            batch = []
+    if batch:
+        on_rows(pl.DataFrame(batch, schema=schema, orient="row"))

@@ -81,8 +81,7 @@ class FeatureBuilder:
     def fit(self, export: CrmExport, cutoff: datetime) -> FeatureBuilder:
         """Learn event types, outcome types and category levels from rows known at `cutoff`."""
         cfg = self.config
-        known = export.events.filter(pl.col("occurred_at") <= cutoff)
-        counts = known.group_by("event_type").len().filter(pl.col("len") >= cfg.min_event_type_count)
+        counts = export.event_type_counts(cutoff).filter(pl.col("len") >= cfg.min_event_type_count)
         top = counts.sort(["len", "event_type"], descending=[True, False]).head(cfg.max_event_types)
         event_types = tuple(sorted(top["event_type"].to_list()))
         if not event_types:

@@ -10,9 +10,18 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["FeatureDef", "FeatureSpec", "event_label", "SPEC_VERSION"]
+__all__ = ["FeatureDef", "FeatureSpec", "event_label", "SPEC_VERSION", "PROFILE", "BEHAVIOUR", "TENURE"]
 
 SPEC_VERSION = 1
+
+# A feature's family (`FeatureDef.family`): who the lead and its account are (fixed attributes: title
+# seniority and department, the contact's own columns such as the lead source, firmographics), what
+# they did (events, engagement, the buying committee's activity, earlier outcomes), or how long they
+# have been in the CRM (the contact's age, the account's contacts so far): time-varying, yet no behaviour.
+PROFILE, BEHAVIOUR, TENURE = "profile", "behaviour", "tenure"
+_BEHAVIOUR_KINDS = frozenset(
+    {"count", "recency", "age", "trend", "distinct", "accel", "decay", "flag", "share", "seniority_share", "outcome", "lag"}
+)
 
 _EVENT_LABELS = {
     "email_open": ("email open", "email opens"),
@@ -68,6 +77,25 @@ class FeatureDef:
     window: int | None = None
     source: str | None = None
 
+    @property
+    def family(self) -> str:
+        """PROFILE, BEHAVIOUR or TENURE (see above): what the fit and engagement views are built from."""
+        if self.kind in ("category", "numeric"):
+            return TENURE if self.source == "created_at" else PROFILE
+        if self.kind == "account":
+            return TENURE if self.source == "contacts" or self.name == "acct_contacts" else BEHAVIOUR
+        if self.kind in _BEHAVIOUR_KINDS:
+            return BEHAVIOUR
+        raise ValueError(f"feature {self.name!r}: unknown kind {self.kind!r}")
+
+    @property
+    def engagement_sign(self) -> int:
+        """How the contact's own engagement reads this feature: +1 more is more engaged (event counts,
+        decay-weighted events, breadth of activity), -1 more is less engaged (days since an event or an
+        earlier outcome, an unsubscribe flag), 0 not a measure of the contact's own engagement (trends,
+        shares, account aggregates, attributes). The engagement view is fitted monotone in these signs."""
+        return {"count": 1, "decay": 1, "distinct": 1, "recency": -1, "outcome": -1, "flag": -1}.get(self.kind, 0)
+
 
 @dataclass(frozen=True)
 class FeatureSpec:
@@ -91,6 +119,10 @@ class FeatureSpec:
     @property
     def categorical(self) -> list[str]:
         return [f.name for f in self.features if f.kind == "category"]
+
+    def names_of(self, family: str) -> list[str]:
+        """The features of one family (PROFILE, BEHAVIOUR, TENURE), in the spec's order."""
+        return [f.name for f in self.features if f.family == family]
 
     def by_name(self) -> dict[str, FeatureDef]:
         return {f.name: f for f in self.features}

@@ -23,6 +23,7 @@ from propensity.features._account_match import (
     email_domains,
     match_accounts,
 )
+from propensity.io._event_summary import EventSummary
 from propensity.io._spelling import Merge, merge_spellings
 from propensity.io._timestamps import parse_utc
 
@@ -32,8 +33,10 @@ __all__ = [
     "TABLES",
     "CrmExport",
     "ReadReport",
+    "EMAIL_COLUMNS",
     "is_pii_column",
     "clean_history",
+    "history_rows",
     "normalize_column_name",
     "unique_rows",
     "validate_export",
@@ -64,7 +67,7 @@ _PII_NAMES = frozenset(
     }
 )
 _PII_PARTS = ("email", "phone")
-_EMAIL_COLUMNS = ("email", "email_address", "e_mail", "e-mail")  # the first present gives `email_domain`
+EMAIL_COLUMNS = ("email", "email_address", "e_mail", "e-mail")  # the first present gives `email_domain`
 _COLUMNS_LISTED = 20  # column names listed in "columns found" before "..."
 
 _ACCOUNT_COLUMNS: dict[str, pl.DataType] = {
@@ -120,6 +123,35 @@ class CrmExport:
     # contact_id, email_domain (never a free-mail one), account_match (crm, domain, company name, none):
     # how each contact's account_id was found (propensity.features._account_match); None when not read that way
     matching: pl.DataFrame | None = None
+    # the events' aggregates when their rows stay on a cluster (`--engine spark`): `events` is then empty
+    event_summary: EventSummary | None = None
+
+    @property
+    def n_events(self) -> int:
+        return self.event_summary.rows if self.event_summary is not None else self.events.height
+
+    def event_span(self) -> tuple[datetime, datetime] | None:
+        """The first and last event, None without events."""
+        if self.event_summary is not None:
+            s = self.event_summary
+            return (s.first, s.last) if s.first is not None and s.last is not None else None
+        if self.events.height == 0:
+            return None
+        return self.events["occurred_at"].min(), self.events["occurred_at"].max()  # type: ignore[return-value]
+
+    def event_type_counts(self, up_to: datetime | None = None) -> pl.DataFrame:
+        """(event_type, len): events per type with `occurred_at <= up_to` (every event when None)."""
+        if self.event_summary is not None:
+            return self.event_summary.type_counts(up_to)
+        known = self.events if up_to is None else self.events.filter(pl.col("occurred_at") <= up_to)
+        return known.group_by("event_type").len()
+
+    def most_events_per_contact(self) -> int:
+        if self.event_summary is not None:
+            return self.event_summary.most_per_contact
+        if self.events.height == 0:
+            return 0
+        return int(self.events.group_by("contact_id").len()["len"].max())  # type: ignore[arg-type]
 
     @property
     def data_start(self) -> datetime:
@@ -132,10 +164,10 @@ class CrmExport:
         return max(self._timestamp_bounds())
 
     def _timestamp_bounds(self) -> list[datetime]:
-        columns = [self.contacts["created_at"], self.events["occurred_at"]]
+        columns = [self.contacts["created_at"]]
         if self.outcomes is not None:
             columns.append(self.outcomes["occurred_at"])
-        bounds: list[datetime] = []
+        bounds: list[datetime] = list(self.event_span() or ())
         for column in columns:
             for value in (column.min(), column.max()):
                 if isinstance(value, datetime):
@@ -292,7 +324,7 @@ def _prepare(frame: pl.DataFrame, table: str, file: str, pii: list[str], derived
     renamed = frame.rename({original: name for name, original in seen.items()})
     dropped = [name for name in renamed.columns if is_pii_column(table, name)]
     pii.extend(f"{table}.{name}" for name in dropped)
-    email = next((name for name in _EMAIL_COLUMNS if name in dropped), None)
+    email = next((name for name in EMAIL_COLUMNS if name in dropped), None)
     if derived is not None and table == "contacts" and email is not None:
         # only the domain (never a free-mail provider's) survives, for lead-to-account matching
         derived["email_domain"] = email_domains(_as_string(renamed[email], file, email))
@@ -355,10 +387,8 @@ def clean_history(
     Written for tens of millions of rows: ids are only stripped where they miss as they are, and
     the (few distinct) labels are cleaned once each.
     """
-    _require_columns(frame, file, ("contact_id", "occurred_at", kind))
-    occurred_at = parse_utc(frame["occurred_at"], file=file, column="occurred_at", required=True)
-    labels = _labels(frame[kind], file, kind)
-    ids = _as_string(frame["contact_id"], file, "contact_id")
+    rows = history_rows(frame, kind, file)
+    ids, occurred_at, labels = rows["contact_id"], rows["occurred_at"], rows[kind]
     is_known = ids.is_in(known.implode()).fill_null(False)
     missed = (~is_known).arg_true()
     if len(missed):
@@ -370,6 +400,17 @@ def clean_history(
     if unknown:
         clean = clean.filter(is_known)
     return clean, unknown
+
+
+def history_rows(frame: pl.DataFrame, kind: str, file: str) -> pl.DataFrame:
+    """Events or outcomes checked and typed row by row (contact_id as text, occurred_at, ``kind``),
+    before unknown contacts are dropped: what an engine that holds the rows elsewhere runs on each
+    part of them (`clean_history` on a whole table)."""
+    _require_columns(frame, file, ("contact_id", "occurred_at", kind))
+    occurred_at = parse_utc(frame["occurred_at"], file=file, column="occurred_at", required=True)
+    labels = _labels(frame[kind], file, kind)
+    ids = _as_string(frame["contact_id"], file, "contact_id")
+    return pl.DataFrame([ids, occurred_at, labels])
 
 
 def _labels(values: pl.Series, file: str, column: str) -> pl.Series:

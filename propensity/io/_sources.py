@@ -17,6 +17,7 @@ import polars as pl
 
 from propensity._errors import DataError, UsageError
 from propensity.io._export import (
+    EMAIL_COLUMNS,
     TABLES,
     CrmExport,
     is_pii_column,
@@ -121,11 +122,14 @@ def read_table(file: Path) -> pl.DataFrame:
 
 def _read_parquet(file: Path) -> pl.DataFrame:
     """The table, with personal-data columns never loaded: they stay as all-null columns of the same
-    name (no memory), so validation still names them as dropped."""
+    name (no memory), so validation still names them as dropped. The contacts' email column is the
+    exception: validation keeps its domain for lead-to-account matching, then drops it."""
     table = next((t for t in TABLES if file.stem.lower() == t), "")
     try:
         names = pl.read_parquet_schema(file)
-        pii = [n for n in names if is_pii_column(table, normalize_column_name(n))]
+        normal = {n: normalize_column_name(n) for n in names}
+        email = next((n for c in EMAIL_COLUMNS for n in names if normal[n] == c), None) if table == "contacts" else None
+        pii = [n for n in names if n != email and is_pii_column(table, normal[n])]
         if not pii:
             return pl.read_parquet(file)
         frame = pl.read_parquet(file, columns=[n for n in names if n not in pii])

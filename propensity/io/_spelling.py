@@ -19,7 +19,7 @@ import polars as pl
 if TYPE_CHECKING:
     from propensity._config import Config
 
-__all__ = ["Merge", "merge_spellings", "reading_aliases", "spelling_key"]
+__all__ = ["Merge", "merge_spellings", "reading_aliases", "spelling_key", "spelling_map"]
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 
@@ -54,8 +54,18 @@ def merge_spellings(
     counts = values.drop_nulls().value_counts(sort=False, name="_n")
     if counts.height == 0:
         return values, ()
-    distinct = counts[values.name].to_list()
-    n_rows = counts["_n"].to_list()
+    changed, merges = spelling_map(counts[values.name].to_list(), counts["_n"].to_list(), column=column, aliases=aliases)
+    if not changed:
+        return values, ()
+    return values.replace(list(changed), list(changed.values())), merges
+
+
+def spelling_map(
+    distinct: list[str], n_rows: list[int], *, column: str, aliases: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], tuple[Merge, ...]]:
+    """`merge_spellings` on counted values (each distinct value and its rows, as an engine that holds
+    the rows elsewhere counts them): {spelling: the value it is read as} for the spellings that change,
+    and what was merged."""
     by_alias = {spelling_key(k): v for k, v in (aliases or {}).items()}
     meant = [by_alias.get(spelling_key(v), v) for v in distinct]
     groups: dict[str, dict[str, int]] = {}
@@ -65,7 +75,7 @@ def merge_spellings(
     shown_of = {key: min(sp, key=lambda s: (-sp[s], s)) for key, sp in groups.items()}
     replacement = [shown_of[spelling_key(target)] for target in meant]
     if replacement == distinct:
-        return values, ()
+        return {}, ()
     merged: dict[str, dict[str, int]] = {}
     for original, shown, n in zip(distinct, replacement, n_rows, strict=True):
         if original != shown:
@@ -74,9 +84,7 @@ def merge_spellings(
         Merge(column, shown, tuple(sorted(sp, key=lambda s: (-sp[s], s))), sum(sp.values()))
         for shown, sp in sorted(merged.items())
     )
-    changed = [(o, r) for o, r in zip(distinct, replacement, strict=True) if o != r]
-    out = values.replace([o for o, _ in changed], [r for _, r in changed])
-    return out, merges
+    return {o: r for o, r in zip(distinct, replacement, strict=True) if o != r}, merges
 
 
 def reading_aliases(config: Config) -> dict[str, dict[str, str]]:

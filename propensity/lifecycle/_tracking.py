@@ -58,20 +58,24 @@ def open_store(flag: str | None = None, home: str | Path | None = None) -> str:
     Read-only: a local SQLite store that does not exist is a `UsageError` naming the file it
     looked for, and nothing is created (MLflow would create an empty database there)."""
     uri = resolve_tracking_uri(flag, home)
-    home_dir = _local_home(uri)
-    if home_dir is not None and not Path(uri[len("sqlite:///") :]).is_file():
+    database = _sqlite_file(uri)
+    if database is not None and not database.is_file():
         raise UsageError(
-            f"no model store at {uri[len('sqlite:///') :]}: train a model first (propensity train), "
+            f"no model store at {database}: train a model first (propensity train), "
             "or point --tracking-uri or MLFLOW_TRACKING_URI at your store"
         )
     point_at(uri)
     return uri
 
 
+def _sqlite_file(uri: str) -> Path | None:
+    """The database file of a local SQLite store's URI, else None."""
+    return Path(uri[len("sqlite:///") :]) if uri.startswith("sqlite:///") else None
+
+
 def _local_home(uri: str) -> Path | None:
-    if uri.startswith("sqlite:///"):
-        return Path(uri[len("sqlite:///") :]).parent
-    return None
+    database = _sqlite_file(uri)
+    return database.parent if database is not None else None
 
 
 def point_at(uri: str) -> None:

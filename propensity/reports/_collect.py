@@ -27,6 +27,8 @@ from propensity.reports._data import (
     score_histogram,
 )
 from propensity.reports._flat import flat_card
+from propensity.reports._matrix import fit_engagement_grid
+from propensity.scoring._views import CELLS
 
 __all__ = ["collect_report", "read_scores"]
 
@@ -47,7 +49,7 @@ def _run_id(loaded: Any) -> str:
 
 
 def read_scores(path: str | Path) -> pl.DataFrame:
-    """A `propensity score` output: only the score, grade and model_version columns are used."""
+    """A `propensity score` output: only the score, grade, model_version and fit_engagement columns are used."""
     from propensity._errors import DataError, UsageError
 
     p = Path(path)
@@ -67,7 +69,11 @@ def read_scores(path: str | Path) -> pl.DataFrame:
     wrong = frame.filter(~pl.col("grade").cast(pl.String).is_in(list(GRADES)))
     if wrong.height:
         raise DataError(str(p), "grade", "must be one of A, B, C, D", wrong["grade"][0])
-    keep = [c for c in ("score", "grade", "model_version") if c in frame.columns]
+    if "fit_engagement" in frame.columns:
+        odd = frame.filter(~pl.col("fit_engagement").cast(pl.String).is_in(list(CELLS)))
+        if odd.height:
+            raise DataError(str(p), "fit_engagement", "must be a fit grade A-D then an engagement level 1-4, as A1", odd["fit_engagement"][0])
+    keep = [c for c in ("score", "grade", "model_version", "fit_engagement") if c in frame.columns]
     return frame.select(keep).with_columns(pl.col("score").cast(pl.Float64), pl.col("grade").cast(pl.String))
 
 
@@ -182,6 +188,7 @@ def collect_report(model_uri: str, scores: str | Path | None = None) -> Report:
     )
     if isinstance(loaded.model, FlatModel):  # a flat lead table: its own card and the company's scores beside the model
         report.card["flat"] = flat_card(run_id, meta)
+    report.fit_engagement = fit_engagement_grid(validation, scored)  # None for a model without the views
     if scored is not None:
         report.scored_grades = grade_table(scored)
         report.scored_histogram = score_histogram(scored, top=hist_top)

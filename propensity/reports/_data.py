@@ -480,4 +480,5 @@ class Report:
     scored_grades: list[GradeRow] | None = None
     scored_histogram: dict[str, Any] | None = None
     drift: Drift | None = None
+    fit_engagement: Any = None  # propensity.reports._matrix.FitEngagementGrid, for a model with the fit and engagement views
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from propensity.reports._data import Report
 from propensity.reports._flat import is_flat_report, render_flat_report
+from propensity.reports._matrix import fit_engagement_section
 from propensity.reports._sections import (
     CSS,
     distribution_section,
@@ -36,7 +37,8 @@ def render_report(r: Report) -> str:
         return render_flat_report(r)
 
     body = "".join(
-        [model_card(r), model_vs_points(r), drivers_section(r), distribution_section(r), migration_section(r), drift_section(r)]
+        [model_card(r), model_vs_points(r), drivers_section(r), distribution_section(r), migration_section(r),
+         fit_engagement_section(r), drift_section(r)]
     )
     title = f"Lead propensity report: {r.model_name or 'model'} version {r.model_version}"
     return (

@@ -4,7 +4,7 @@ The page itself (`propensity report`) is one self-contained HTML file a sales-op
 
 Inline CSS, charts as inline SVG, no script and no external URL: the file works offline and can be
 mailed around. Sections have stable ids (model-card, model-vs-points, drivers, dependence,
-score-distribution, tier-migration, drift) and every figure carries its exact value in a
+score-distribution, tier-migration, fit-engagement when the model has the views, drift) and every figure carries its exact value in a
 `data-value` attribute next to the rounded text, so tests and tools can read it back.
 Contacts appear by contact_id only, with their reasons: never a name, email or phone.
 """
@@ -21,7 +21,7 @@ from propensity.reports._data import GRADES, Report
 if TYPE_CHECKING:
     from propensity.reports._svg import Series
 
-__all__ = ["CSS", "GRADE_COLORS", "MODEL_COLOR", "esc", "fmt_pct", "fmt_num", "fmt_val", "html_table", "html_td", "gains_chart", "calibration_chart", "model_card_section", "header", "model_card", "model_vs_points", "drivers_section", "distribution_section", "migration_section", "drift_section"]
+__all__ = ["CSS", "GRADE_COLORS", "MODEL_COLOR", "LOWER_COLOR", "esc", "pill", "mix_color", "fmt_pct", "fmt_num", "fmt_val", "html_table", "html_td", "gains_chart", "calibration_chart", "model_card_section", "header", "model_card", "model_vs_points", "drivers_section", "distribution_section", "migration_section", "drift_section"]
 
 GRADE_COLORS = {"A": "#15803d", "B": "#65a30d", "C": "#d97706", "D": "#9ca3af"}
 MODEL_COLOR, POINTS_COLOR = "#2563eb", "#f59e0b"
@@ -116,7 +116,7 @@ def fmt_val(v: float | None) -> str:
     return repr(float(v)) if _finite(v) else "nan"
 
 
-def _pill(g: str) -> str:
+def pill(g: str) -> str:
     return f'<span class="pill" style="background:{GRADE_COLORS.get(g, "#6b7280")}">{esc(g)}</span>'
 
 
@@ -132,7 +132,7 @@ def html_td(text: str, *, numeric: bool = False, attrs: str = "") -> str:
     return f"<td{cls}{extra}>{text}</td>"
 
 
-def _mix(hex_color: str, share: float) -> str:
+def mix_color(hex_color: str, share: float) -> str:
     """The colour blended with white: share 0 -> white, 1 -> the colour."""
     r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     s = max(0.0, min(1.0, share))
@@ -158,6 +158,7 @@ def header(r: Report) -> str:
                 ("drivers", "Drivers"),
                 ("score-distribution", "Scores by grade"),
                 ("tier-migration", "Tier migration"),
+                *((("fit-engagement", "Fit x engagement"),) if r.fit_engagement is not None else ()),
                 ("drift", "Drift"),
             )
         )
@@ -422,7 +423,7 @@ def _grade_rows(rows: Sequence[Any], *, prefix: str, labelled: bool) -> list[lis
     out = []
     for g in rows:
         cells = [
-            html_td(_pill(g.grade)),
+            html_td(pill(g.grade)),
             html_td(f"{g.leads:,}", numeric=True, attrs=f'data-{prefix}-leads="{g.grade}" data-value="{g.leads}"'),
             html_td(fmt_pct(g.share), numeric=True),
             html_td(f"{fmt_pct(g.min_score, 2)} - {fmt_pct(g.max_score, 2)}" if g.leads else "n/a", numeric=True),
@@ -469,7 +470,7 @@ def distribution_section(r: Report) -> str:
 def migration_section(r: Report) -> str:
     mg = r.migration
     biggest = max([c for row in mg.counts for c in row] + [1])
-    head = "".join(f"<th>model {_pill(g)}</th>" for g in GRADES)
+    head = "".join(f"<th>model {pill(g)}</th>" for g in GRADES)
     body = []
     for i, tier in enumerate(GRADES):
         cells = []
@@ -477,14 +478,14 @@ def migration_section(r: Report) -> str:
             n = mg.counts[i][j]
             rate = mg.rates[i][j]
             color = GRADE_COLORS["A"] if i == j else (MODEL_COLOR if j < i else LOWER_COLOR)
-            bg = _mix(color, 0.12 + 0.6 * (n / biggest) ** 0.5) if n else "#ffffff"
+            bg = mix_color(color, 0.12 + 0.6 * (n / biggest) ** 0.5) if n else "#ffffff"
             fg = "#fff" if n / biggest > 0.45 else "#111827"
             tip = f"points tier {tier} -> model grade {g}: {n:,} leads" + (f", {100 * rate:.1f}% converted" if rate is not None else "")
             cells.append(
                 f'<td class="cell" style="background:{bg};color:{fg}" title="{esc(tip)}" data-migration="{tier}{g}" data-value="{n}">'
                 f"{n:,}<small>{fmt_pct(rate, 1) + ' conv.' if rate is not None else '&nbsp;'}</small></td>"
             )
-        body.append(f"<tr><th>points {_pill(tier)}</th>{''.join(cells)}</tr>")
+        body.append(f"<tr><th>points {pill(tier)}</th>{''.join(cells)}</tr>")
     heat = f'<table class="heat"><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
     total = max(mg.total, 1)
     summary = (
@@ -501,8 +502,8 @@ def migration_section(r: Report) -> str:
                 [
                     html_td(f'<code data-mover="{kind}">{esc(m["contact_id"])}</code>'),
                     html_td(esc(m["cutoff"])),
-                    html_td(f'{m["points"]:,.0f} {_pill(m["points_tier"])}', numeric=True),
-                    html_td(f'{fmt_pct(m["score"], 1)} {_pill(m["grade"])}', numeric=True),
+                    html_td(f'{m["points"]:,.0f} {pill(m["points_tier"])}', numeric=True),
+                    html_td(f'{fmt_pct(m["score"], 1)} {pill(m["grade"])}', numeric=True),
                     html_td("yes" if m["converted"] else "no"),
                     f'<td class="reasons">{esc(m.get("why", m["reasons"]))}</td>',
                 ]
@@ -541,7 +542,7 @@ def drift_section(r: Report) -> str:
         yf=lambda v: f"{v:.0f}",
     )
     grade_rows = [
-        [html_td(_pill(g)), html_td(fmt_pct(e), numeric=True), html_td(fmt_pct(a), numeric=True, attrs=f'data-drift-grade="{g}" data-value="{fmt_val(a)}"'),
+        [html_td(pill(g)), html_td(fmt_pct(e), numeric=True), html_td(fmt_pct(a), numeric=True, attrs=f'data-drift-grade="{g}" data-value="{fmt_val(a)}"'),
          html_td(f"{100 * (a - e):+.1f} pts", numeric=True)]
         for g, e, a in d.grades
     ]

@@ -32,10 +32,13 @@ def _console(stderr: bool = False) -> Any:
 
 def render_table(
     headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None, numeric: Sequence[int] = (), wrap: Sequence[int] = (),
-    pad_edge: bool = True,
+    pad_edge: bool = True, width: int | None = None,
 ) -> str:
-    """The table as text (what `print_table` prints), for tests and logs; `pad_edge=False`: flush left."""
+    """The table as text (what `print_table` prints), for tests and logs; `pad_edge=False`: flush left;
+    `width`: the line width to fit (default: the terminal's), so a wide table is never cut."""
     console = _console()
+    if width is not None:
+        console.width = width
     with console.capture() as cap:
         console.print(_table(headers, rows, title=title, numeric=numeric, wrap=wrap, pad_edge=pad_edge))
     return cap.get()

@@ -11,12 +11,15 @@ from typing import Any
 __all__ = ["format_table", "print_training_summary", "print_drivers"]
 
 
+_NO_LIMIT = 100_000  # plain tables are never cut to the terminal's width
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain table: the first column as text, the others right-aligned, floats to three places.
     Drawn by the one terminal table renderer (`propensity.reports._terminal.render_table`)."""
     from propensity.reports._terminal import render_table
 
-    text = render_table(headers, [[_cell(v) for v in r] for r in rows], numeric=tuple(range(1, len(headers))), pad_edge=False)
+    text = render_table(headers, [[_cell(v) for v in r] for r in rows], numeric=tuple(range(1, len(headers))), pad_edge=False, width=_NO_LIMIT)
     return textwrap.dedent("\n".join(line.rstrip() for line in text.splitlines())).strip("\n")
 
 

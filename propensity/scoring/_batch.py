@@ -20,6 +20,7 @@ from propensity.scoring._grades import GradeScale
 from propensity.scoring._reasons import FieldIndex, top_reasons
 from propensity.scoring._treeshap import explainer_for
 from propensity.scoring._trend import contributions_json, moved_by, trend_of
+from propensity.scoring._views import VIEW_COLUMNS, VIEW_SCHEMA
 from propensity.training._labels import open_leads
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "ScoreRun",
     "default_as_of",
     "rejects_path",
+    "score_columns",
     "score_leads",
 ]
 
@@ -39,6 +41,13 @@ SCORE_COLUMNS = (
     # since the previous scoring in the history (propensity.scoring._trend), and how account_id was found (propensity.features._account_match)
     "previous_score", "trend", "moved_by", "account_match",
 )
+
+
+def score_columns(model: PropensityModel) -> tuple[str, ...]:
+    """The columns of a scores file: SCORE_COLUMNS, then the fit and engagement views
+    (VIEW_COLUMNS of propensity.scoring._views) when the model has them."""
+    return SCORE_COLUMNS + (VIEW_COLUMNS if getattr(model, "views", None) is not None else ())
+
 
 # Why an open lead can be left unscored (listed in the rejects file instead: nothing is lost).
 REJECT_NO_CREATED_AT = "created_at is missing: cannot tell when the contact became a lead"
@@ -89,7 +98,7 @@ class ScoreRun:
 
     @property
     def scored(self) -> int:
-        return self.scores.height if self.n_scored is None else self.n_scored
+        return int(self.n_scored or 0)  # filled by __post_init__ (a streamed run passes its own count)
 
     @property
     def rejected(self) -> int:
@@ -162,6 +171,7 @@ def score_leads(
         p = model.calibration.apply(margin)
         before = chunk.select("contact_id").join(prev, on="contact_id", how="left", maintain_order="left")
         grade = pl.Series("grade", grades.grade(p), dtype=pl.String)
+        views = model.views.columns(frame) if model.views is not None else {}
         parts.append(
             pl.DataFrame(
                 {
@@ -175,6 +185,7 @@ def score_leads(
                     "trend": trend_of(pl.Series(p), grade, before["previous_score"], before["previous_grade"], trend),
                     "moved_by": moved_by(model.spec, frame, contrib, before["previous_contributions"].to_list(), trend, index=index),
                     "contributions": contributions_json(index, index.group(contrib)),
+                    **{k: pl.Series(k, v, dtype=VIEW_SCHEMA[k]) for k, v in views.items()},
                 }
             )
         )
@@ -183,7 +194,8 @@ def score_leads(
         if parts
         else pl.DataFrame(
             schema={"contact_id": pl.String, "score": pl.Float64, "score_100": pl.Int16, "grade": pl.String, "percentile": pl.Int16, "reasons": pl.String,
-                    "previous_score": pl.Float64, "trend": pl.String, "moved_by": pl.String, "contributions": pl.String}
+                    "previous_score": pl.Float64, "trend": pl.String, "moved_by": pl.String, "contributions": pl.String,
+                    **({k: VIEW_SCHEMA[k] for k in VIEW_COLUMNS} if model.views is not None else {})}
         )
     )
     not_finite = scored.filter(~pl.col("score").is_finite())
@@ -200,7 +212,7 @@ def score_leads(
         .with_columns(pl.lit(model_version).alias("model_version"))
         .sort(["score", "contact_id"], descending=[True, False])
     )
-    out = full.select(SCORE_COLUMNS)
+    out = full.select(score_columns(model))
     total = leads.height + no_created_at.height
     account_for(read=export.contacts.height, open_leads=total, scored=out.height, rejected=rejects.height, as_of=as_of, after=after)
     return ScoreRun(out, as_of, export.contacts.height, total, rejects, unknown, after, contributions=full.select("contact_id", "contributions"))

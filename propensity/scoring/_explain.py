@@ -1,6 +1,7 @@
 """`propensity explain DATA_DIR --model URI --contact ID`: one lead, in the terminal.
 
-The lead's calibrated score, grade and percentile as of a date, the signed contribution of every
+The lead's calibrated score, grade and percentile as of a date, its fit and engagement views (the
+matrix cell, e.g. `D1`: engages heavily, does not fit), the signed contribution of every
 business field (what raised and what lowered the score, in words a rep can read), and its recent
 history (events and outcomes up to that date). Built from exactly the features the model scores
 with; contact PII never reaches this module (the export drops it on read).
@@ -47,6 +48,9 @@ class ContactExplanation:
     activity: dict[str, int] = field(default_factory=dict)  # events in the last 7/30/90 days
     status: str = "open lead"
     ignored_after: int = 0  # events after as_of (not used)
+    # the fit and engagement views (propensity.scoring._views): fit, fit_grade, fit_percentile, engagement,
+    # engagement_level, engagement_percentile, fit_engagement; None for a model without them
+    views: dict[str, Any] | None = None
 
 
 def explain_contact(
@@ -78,6 +82,7 @@ def explain_contact(
     p = float(model.calibration.apply(contrib.sum(axis=1))[0])
     baseline = float(model.calibration.apply(np.array([contrib[0, -1]]))[0])
     grades = GradeScale.from_dict(meta["grades"])
+    views = _views_of(model, frame)
 
     index = FieldIndex(model.spec)
     grouped = index.group(contrib)[0]
@@ -122,7 +127,19 @@ def explain_contact(
         activity=activity,
         status=status,
         ignored_after=events.height - seen.height,
+        views=views,
     )
+
+
+def _views_of(model: Any, frame: Any) -> dict[str, Any] | None:
+    """The lead's fit and engagement views, each with its percentile among the backtest's leads."""
+    if getattr(model, "views", None) is None:
+        return None
+    cols = model.views.columns(frame)
+    out: dict[str, Any] = {k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in cols.items()}
+    out["fit_percentile"] = int(model.views.fit.scale.percentile(cols["fit"])[0])
+    out["engagement_percentile"] = int(model.views.engagement.scale.percentile(cols["engagement"])[0])
+    return out
 
 
 def _days(n: int) -> Any:
@@ -146,6 +163,13 @@ def print_contact(x: ContactExplanation, top: int = 12) -> None:
         f"contact {x.contact_id} as of {x.as_of:%Y-%m-%d %H:%M}{version}: score {100 * x.score:.1f}% "
         f"(1-100: {x.score_100}), grade {x.grade}, percentile {x.percentile}; {x.status}"
     )
+    if x.views is not None:
+        v = x.views
+        print(
+            f"fit x engagement: cell {v['fit_engagement']} = fit grade {v['fit_grade']} (who the lead and its account are: "
+            f"{100 * v['fit']:.1f}%, percentile {v['fit_percentile']}) and engagement level {v['engagement_level']} of 1-4 "
+            f"(what they did: {100 * v['engagement']:.1f}%, percentile {v['engagement_percentile']}); the score above ranks"
+        )
     print(f"the model's average lead scores {100 * x.baseline:.1f}%; each business field moves this lead from there:")
     shown = [c for c in x.contributions if abs(c.contribution) >= 0.005][:top]
     scale = max([abs(c.contribution) for c in shown] + [1e-9])

@@ -226,14 +226,15 @@ class PreparedFolder:
         `trend` give `previous_score`, `trend` and `moved_by` as in `score_leads`."""
         from propensity.io._atomic import atomic_path, check_table_path, write_table
         from propensity.scoring._batch import (
-            SCORE_COLUMNS,
             ScoreRun,
             account_for,
             rejects_path,
+            score_columns,
             score_leads,
         )
 
         target = check_table_path(out)
+        columns = score_columns(model)  # type: ignore[arg-type]
         base, counts, spill = self.export, self.counts, self.spill
         contacts = base.contacts
         spec = model.spec  # type: ignore[attr-defined]
@@ -298,7 +299,7 @@ class PreparedFolder:
         all_rejects = pl.concat(rejects).sort("contact_id") if rejects else pl.DataFrame(schema={"contact_id": pl.String, "reason": pl.String})
         write_table(all_rejects, rejects_path(target))  # first, so a stale rejects file never outlives its scores
         with atomic_path(target) as tmp_out:
-            scored = _merge_runs(runs, run_scores, tmp_out, SCORE_COLUMNS, parquet=target.suffix.lower() == ".parquet")
+            scored = _merge_runs(runs, run_scores, tmp_out, columns, parquet=target.suffix.lower() == ".parquet")
         n_scored = sum(len(s) for s in run_scores)
         if scored != n_scored:  # the merge wrote every scored row
             raise RuntimeError(f"scored {n_scored} + rejected {all_rejects.height} != {open_total} open leads")
@@ -306,7 +307,7 @@ class PreparedFolder:
         scores = (
             pl.concat(kept).sort(["score", "contact_id"], descending=[True, False])
             if keep_scores and kept
-            else pl.DataFrame(schema=_score_schema())
+            else pl.DataFrame(schema=_score_schema()).select(columns)
         )
         return ScoreRun(
             scores,
@@ -390,6 +391,8 @@ def score_folder(
 
 
 def _score_schema() -> dict[str, pl.DataType]:
+    from propensity.scoring._views import VIEW_SCHEMA
+
     return {
         "contact_id": pl.String(),
         "account_id": pl.String(),
@@ -403,6 +406,7 @@ def _score_schema() -> dict[str, pl.DataType]:
         "trend": pl.String(),
         "moved_by": pl.String(),
         "account_match": pl.String(),
+        **{k: v() for k, v in VIEW_SCHEMA.items()},  # only with a model that has the views (score_columns)
     }
 
 

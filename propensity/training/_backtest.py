@@ -16,16 +16,16 @@ are the closest to the date the scores are used.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from propensity._model import PlattCalibration
-from propensity.training._fit import calibrate, cv_boost
+from propensity.training._fit import boost, calibrate, cv_boost
 from propensity.training._labels import SplitPlan
 
-__all__ = ["HALF_LIFE_FOLDS", "Backtest", "fold_indices", "fold_weights", "run_backtest"]
+__all__ = ["HALF_LIFE_FOLDS", "Backtest", "fit_backtested", "fold_indices", "fold_weights", "run_backtest"]
 
 # a fold's weight in the served calibration halves every this many folds back from the newest
 HALF_LIFE_FOLDS = 2.0
@@ -44,6 +44,8 @@ class Backtest:
     forward: np.ndarray  # True where that calibration came only from earlier folds
     calibration: PlattCalibration  # fitted on every fold, newest weighing most: the one served
     logloss: float  # mean held-out log loss over the folds at best_iteration (the early-stopping figure)
+    # the fit and engagement views' out-of-time probabilities on the same rows (propensity.training._views)
+    views: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def fold_indices(cutoffs: np.ndarray, plan: SplitPlan, kept: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -90,3 +92,15 @@ def run_backtest(
         forward[here] = k > 0
     served = calibrate(margin, yj, fold_weights(fold, n))
     return Backtest(best, rows, fold, yj, margin, score, forward, served, logloss)
+
+
+def fit_backtested(
+    params: dict[str, Any], data: Any, features: Callable[[np.ndarray], np.ndarray], y: np.ndarray, cutoffs: np.ndarray,
+    plan: SplitPlan, *, rounds: int, patience: int, kept: np.ndarray,
+) -> tuple[Any, Backtest]:
+    """The backtest, then LightGBM refitted with its number of trees on every matured cutoff (the
+    `kept` rows): the one fit path of the served model and of its fit and engagement views."""
+    bt = run_backtest(params, data, features, y, cutoffs, plan, rounds=rounds, patience=patience, kept=kept)
+    fitted = data if kept.all() else data.subset(np.flatnonzero(kept))
+    booster, _ = boost(params, fitted, bt.best_iteration)
+    return booster, bt

@@ -68,11 +68,11 @@ class CheckReport:
 def flat_table_hint(export: CrmExport) -> str | None:
     """A warning when the export has (almost) no engagement history: no events, or at most one per
     contact, as when a one-row-per-lead table was split into contacts and events."""
-    if export.events.height:
-        most = int(export.events.group_by("contact_id").len()["len"].max())  # type: ignore[arg-type]
+    if export.n_events:
+        most = export.most_events_per_contact()
         if most > SPARSE_EVENTS_PER_CONTACT:
             return None
-        what = f"{export.events.height:,} events, at most {most} per contact"
+        what = f"{export.n_events:,} events, at most {most} per contact"
     else:
         what = "no events"
     extra = [c for c in export.contacts.columns if c not in ("contact_id", "account_id", "created_at", "job_title", "lead_source")]
@@ -84,8 +84,8 @@ def flat_table_hint(export: CrmExport) -> str | None:
 
 
 def _history_span(export: CrmExport) -> tuple[datetime | None, datetime | None]:
-    column = export.events["occurred_at"] if export.events.height else export.contacts["created_at"]
-    first, last = column.min(), column.max()
+    span = export.event_span()
+    first, last = span if span is not None else (export.contacts["created_at"].min(), export.contacts["created_at"].max())
     return (first if isinstance(first, datetime) else None, last if isinstance(last, datetime) else None)
 
 
@@ -93,8 +93,11 @@ def _event_types(export: CrmExport, config: Config, plan: SplitPlan | None) -> p
     """Events per type known at the newest matured cutoff (what the feature vocabulary is learned
     from; every event when there is no plan) and whether the type makes the vocabulary."""
     f = config.features
-    events = export.events if plan is None else export.events.filter(pl.col("occurred_at") <= plan.cutoffs[-1])
-    counts = events.group_by("event_type").len("events").sort(["events", "event_type"], descending=[True, False])
+    counts = (
+        export.event_type_counts(None if plan is None else plan.cutoffs[-1])
+        .rename({"len": "events"})
+        .sort(["events", "event_type"], descending=[True, False])
+    )
     rank = pl.int_range(pl.len()) < f.max_event_types
     return counts.with_columns(((pl.col("events") >= f.min_event_type_count) & rank).alias("used"))
 
@@ -143,7 +146,7 @@ def check_export(export: CrmExport, config: Config, *, count_leads: bool = True)
             refusal = refusal or str(exc)
     first, last = _history_span(export)
     return CheckReport(
-        source=export.source, contacts=export.contacts.height, events=export.events.height, history_first=first,
+        source=export.source, contacts=export.contacts.height, events=export.n_events, history_first=first,
         history_last=last, config=config, outcomes=counts_by_name, positives=positives, event_types=event_types,
         plan=plan, per_cutoff=per_cutoff, counts=totals, warnings=tuple(warnings), refusal=refusal,
     )

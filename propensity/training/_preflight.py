@@ -59,15 +59,19 @@ def cutoff_counts(export: CrmExport, config: Config, plan: SplitPlan) -> pl.Data
     )
 
 
-def preflight(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> PreflightResult:
+def preflight(
+    export: CrmExport, config: Config, plan: SplitPlan | None = None, per_cutoff: pl.DataFrame | None = None
+) -> PreflightResult:
     """Count the positive and negative leads the model and the backtest would learn from; refuse
-    (MistypedOutcome, InsufficientData) or warn per [preflight]."""
+    (MistypedOutcome, InsufficientData) or warn per [preflight]. `per_cutoff`: the counts when
+    counted elsewhere (`cutoff_counts`' columns, e.g. aggregated by Spark)."""
     from propensity.io._outcome_names import refuse_mistyped_outcomes
     from propensity.training._training_set import default_plan
 
     refuse_mistyped_outcomes(export.outcomes, config.label)  # a typo is named, not counted as "0 positives"
     plan = plan or default_plan(export, config)
-    result = judge_counts(config, plan, cutoff_counts(export, config, plan))
+    counted = per_cutoff if per_cutoff is not None else cutoff_counts(export, config, plan)
+    result = judge_counts(config, plan, counted)
     for w in result.warnings:
         log.warning("warning: %s", w)
     return result

@@ -22,7 +22,7 @@ import polars as pl
 
 from propensity._config import SamplingConfig
 
-__all__ = ["Sampling", "choose_rate", "mark_kept", "row_weights"]
+__all__ = ["Sampling", "choose_rate", "keep_draw", "keep_expression", "mark_kept", "row_weights", "thin_negatives"]
 
 _HASH_SCALE = float(2**64)
 
@@ -59,6 +59,12 @@ def choose_rate(positives: int, negatives: int, config: SamplingConfig) -> float
     return float(min(1.0, wanted / negatives))
 
 
+def keep_expression(rate: float, seed: int) -> pl.Expr:
+    """`keep`: a positive, or a negative whose seeded hash of (contact_id, cutoff) falls below `rate`
+    (row by row, so any partition of the rows, e.g. Spark's, keeps the same ones)."""
+    return ((pl.col("label") == 1) | (keep_draw(seed) < rate)).alias("keep")
+
+
 def mark_kept(labelled: pl.DataFrame, config: SamplingConfig, seed: int) -> tuple[pl.DataFrame, Sampling]:
     """`labelled` (contact_id, cutoff, label, ...) with a boolean `keep`: every positive, and each
     negative with probability `rate` by a seeded hash of (contact_id, cutoff)."""
@@ -68,7 +74,27 @@ def mark_kept(labelled: pl.DataFrame, config: SamplingConfig, seed: int) -> tupl
     if rate >= 1.0:
         kept = labelled.with_columns(pl.lit(True).alias("keep"))
         return kept, Sampling(1.0, positives, negatives, negatives)
-    u = pl.struct("contact_id", "cutoff").hash(seed).cast(pl.Float64) / _HASH_SCALE
-    kept = labelled.with_columns(((pl.col("label") == 1) | (u < rate)).alias("keep"))
+    kept = labelled.with_columns(keep_expression(rate, seed))
     kept_negatives = int(kept.filter(pl.col("keep") & (pl.col("label") == 0)).height)
     return kept, Sampling(rate, positives, negatives, kept_negatives)
+
+
+def keep_draw(seed: int) -> pl.Expr:
+    """Each row's seeded uniform draw in [0, 1) from its (contact_id, cutoff): a negative is kept at
+    rate r when its draw is below r, so a lower rate keeps a subset of the rows a higher one keeps."""
+    return pl.struct("contact_id", "cutoff").hash(seed).cast(pl.Float64) / _HASH_SCALE
+
+
+def thin_negatives(
+    keys: pl.DataFrame, y: np.ndarray, kept: np.ndarray, rate: float, per_positive: int, seed: int
+) -> tuple[np.ndarray, float]:
+    """`kept` (rows fitted on at negative rate `rate`) thinned to at most `per_positive` negatives per
+    positive, every positive kept: (the rows, the negative rate they stand for), for `row_weights`.
+    The same draws as `mark_kept`, so the thinned negatives are a subset of the kept ones."""
+    positives = int(y[kept].sum())
+    negatives = int(kept.sum()) - positives
+    if negatives == 0 or positives * per_positive >= negatives:
+        return kept, rate
+    thinner = rate * positives * per_positive / negatives
+    draw = keys.select(keep_draw(seed)).to_series().to_numpy()
+    return kept & ((y == 1) | (draw < thinner)), thinner

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,17 +28,25 @@ from propensity.lifecycle._drift import reference_profile
 from propensity.scoring._grades import GradeScale
 from propensity.scoring._points import points_scores
 from propensity.scoring._reasons import drivers
+from propensity.scoring._views import VIEW_SCHEMA
 from propensity.training._backtest import (
     HALF_LIFE_FOLDS,
     Backtest,
-    run_backtest,
+    fit_backtested,
 )
 from propensity.training._fit import binned_dataset, frame_rows
 from propensity.training._gate import backtest_figures, guard_checks, judge
 from propensity.training._labels import SplitPlan
 from propensity.training._metrics import backtest_metrics, capture_at, ranking_metrics
 from propensity.training._sampling import row_weights
-from propensity.training._training_set import TrainingSet, build_training_set
+from propensity.training._training_set import (
+    POINTS_COLUMN,
+    TrainingSet,
+    build_training_set,
+)
+
+if TYPE_CHECKING:
+    from propensity.training._preflight import PreflightResult
 
 __all__ = ["TrainResult", "fit_model", "evaluate", "train", "fitted_cutoffs_text"]
 
@@ -77,9 +85,13 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtes
 
     The backtest decides the settings (search), the number of trees (early stopping on the folds'
     mean held-out log loss) and the calibration (Platt on the out-of-time margins, newest folds
-    weighing most); the model returned is LightGBM refitted with those settings on all the rows."""
-    from propensity.training._fit import boost, lgb_params
+    weighing most); the model returned is LightGBM refitted with those settings on all the rows.
+
+    With `[views] enabled`, the fit and engagement views (`propensity.training._views`) are fitted the same
+    way beside it, with the same settings; `Backtest.views` holds their out-of-time scores."""
+    from propensity.training._fit import lgb_params
     from propensity.training._search import search_params
+    from propensity.training._views import fit_views
 
     spec = ts.builder.spec_
     y = ts.frame["label"].to_numpy().astype(np.int8)
@@ -95,17 +107,19 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtes
     if found is not None:
         config = replace(config, model=replace(config.model, **found.params))
     params = lgb_params(config)
-    bt = run_backtest(
-        params, data, lambda at: to_model_matrix(spec, ts.frame[at]), y, cutoffs, ts.plan,
-        rounds=config.model.num_boost_round, patience=config.model.early_stopping_rounds, kept=kept,
+    rounds, patience = config.model.num_boost_round, config.model.early_stopping_rounds
+    booster, bt = fit_backtested(  # the backtest, then every matured cutoff
+        params, data, lambda at: to_model_matrix(spec, ts.frame[at]), y, cutoffs, ts.plan, rounds=rounds, patience=patience, kept=kept,
     )
-    fitted = data if kept.all() else data.subset(np.flatnonzero(kept))
-    booster, _ = boost(params, fitted, bt.best_iteration)  # every matured cutoff
     meta: dict[str, Any] = {"search": found.to_dict()} if found else {}
-    meta["fitted_rows"] = int(fitted.num_data())  # the rows the served booster was fitted on
+    meta["fitted_rows"] = int(kept.sum())  # the rows the served booster was fitted on
     if ts.sampling is not None:
         meta["sampling"] = ts.sampling.to_dict()
-    return PropensityModel(booster, spec, bt.calibration, meta), bt
+    model = PropensityModel(booster, spec, bt.calibration, meta)
+    if config.views.enabled:
+        model.views, oot = fit_views(spec, ts.frame, y, ts.frame.select("contact_id", "cutoff"), ts.plan, params, kept, rate, config)
+        bt = replace(bt, views=oot)
+    return model, bt
 
 
 def _spread(values: list[float]) -> float:
@@ -120,7 +134,10 @@ def evaluate(bt: Backtest, ts: TrainingSet, export: CrmExport, config: Config) -
     folds calibrated only on earlier folds. Per-fold figures give the spread."""
     part = ts.frame[bt.rows]
     p, y = bt.score, bt.y
-    pts = points_scores(export, part.select("contact_id", "cutoff"), config.points)["points"].to_numpy()
+    if POINTS_COLUMN in part.columns:  # built on Spark, where the events are
+        pts = part[POINTS_COLUMN].cast(pl.Float64).to_numpy()
+    else:
+        pts = points_scores(export, part.select("contact_id", "cutoff"), config.points)["points"].to_numpy()
     model_metrics = backtest_metrics(y, p, bt.fold)
     folds = []
     for k, fold in enumerate(ts.plan.folds):
@@ -166,16 +183,18 @@ def train(
     model_name: str | None = None,
     set_champion: bool = True,
     training_set: TrainingSet | None = None,
+    checked: PreflightResult | None = None,
 ) -> TrainResult:
     """Preflight, build the training set (unless given: e.g. built on Spark), guard it against leakage, fit, evaluate (model, points and
-    the learned scorecard), and (with a tracking URI) log and register."""
+    the learned scorecard), and (with a tracking URI) log and register. `checked`: the preflight's
+    result when it was counted elsewhere (e.g. on Spark)."""
     from propensity.scoring._account_view import account_grades
     from propensity.training._metrics import calibration_by_cutoff
     from propensity.training._no_information import guard_training_set
     from propensity.training._preflight import preflight
     from propensity.training._scorecard import scorecard_for
 
-    checked = preflight(export, config)  # refuses (exit 2) before any feature is built
+    checked = checked if checked is not None else preflight(export, config)  # refuses (exit 2) before any feature is built
     built = training_set if training_set is not None else build_training_set(export, config, checked.plan)
     guard = guard_training_set(built, config)
     ts = guard.training_set
@@ -191,6 +210,9 @@ def train(
     model, bt = fit_model(ts, config)
     best = bt.best_iteration
     ev = evaluate(bt, ts, export, config)
+    if model.views is not None:  # the fit and engagement views on the same out-of-time rows, graded as scoring grades them
+        graded = model.views.graded(bt.views["fit"], bt.views["engagement"])
+        ev["rows"] = ev["rows"].with_columns(pl.Series(k, v, dtype=VIEW_SCHEMA[k]) for k, v in graded.items())
     card, card_metrics, _ = scorecard_for(ts, config)
     ev.update(scorecard=card, scorecard_metrics=card_metrics, guard=guard, preflight=checked, search=model.metadata.get("search"))
     ev["by_cutoff"] = calibration_by_cutoff(ev["rows"]["cutoff"].to_numpy(), ev["y"], ev["p"])
@@ -212,6 +234,8 @@ def train(
     metrics["sampling_negative_rate"] = ts.sampling.rate if ts.sampling is not None else 1.0
     metrics.update({f"scorecard_valid_{k}": v for k, v in card_metrics.items()})
     metrics.update({f"account_valid_{k}": v for k, v in account_metrics.items()})
+    for name, p_view in bt.views.items():  # the views' own ranking on the backtest's rows
+        metrics.update({f"{name}_valid_{k}": v for k, v in ranking_metrics(ev["y"], p_view).items()})
     if account_scale is not None:
         model.metadata["account_grades"] = account_scale.to_dict()
     model.metadata["leakage"] = guard.to_dict()

@@ -17,15 +17,19 @@ from propensity.training._sampling import Sampling, mark_kept
 
 log = logging.getLogger("propensity")
 
-__all__ = ["TrainingSet", "build_training_set", "history_start", "default_plan", "labelled_pairs", "sampled_pairs"]
+POINTS_COLUMN = "_points"
+"""The judged rows' hand-tuned points in a training set built on Spark (no feature name starts with _)."""
+
+__all__ = ["POINTS_COLUMN", "TrainingSet", "build_training_set", "history_start", "default_plan", "labelled_pairs", "log_sampling", "sampled_pairs"]
 
 
 def history_start(export: CrmExport) -> datetime:
     """When the recorded history begins: the first event, or without events the first outcome
     (contacts may be older than their history; a cutoff before any recorded outcome would label
     every lead negative)."""
-    if export.events.height:
-        return export.events["occurred_at"].min()  # type: ignore[return-value]
+    span = export.event_span()
+    if span is not None:
+        return span[0]
     if export.outcomes is not None and export.outcomes.height:
         return export.outcomes["occurred_at"].min()  # type: ignore[return-value]
     return export.data_start
@@ -40,6 +44,8 @@ class TrainingSet:
     builder: FeatureBuilder
     plan: SplitPlan
     sampling: Sampling | None = None  # negative downsampling: rows with `keep` false are judged, never fitted
+    # A training set built where the events are (Spark) also holds `POINTS_COLUMN`: the hand-tuned points of
+    # the judged rows (null elsewhere), which the evaluation compares the model with.
 
     def kept(self) -> np.ndarray:
         """Which rows may be fitted on (every row unless negatives were downsampled)."""
@@ -90,12 +96,16 @@ def sampled_pairs(export: CrmExport, config: Config, plan: SplitPlan) -> tuple[p
     """`labelled_pairs` with `keep` (negative downsampling), reduced to the rows that are fitted on or
     judged (the only ones whose features are built), in (cutoff, contact) order."""
     labelled, sampling = mark_kept(labelled_pairs(export, config, plan), config.sampling, config.model.seed)
+    log_sampling(sampling)
+    return labelled.filter(pl.col("keep") | (pl.col("fold") >= 0)).sort("cutoff", "contact_id"), sampling
+
+
+def log_sampling(sampling: Sampling) -> None:
     if sampling.rate < 1.0:
         log.info(
             "sampling: every positive and %.1f%% of the %s negative leads are fitted on (%s kept); every lead of the "
             "judged cutoffs is judged and calibrated on", 100 * sampling.rate, f"{sampling.negatives:,}", f"{sampling.kept_negatives:,}",
         )
-    return labelled.filter(pl.col("keep") | (pl.col("fold") >= 0)).sort("cutoff", "contact_id"), sampling
 
 
 def build_training_set(export: CrmExport, config: Config, plan: SplitPlan | None = None) -> TrainingSet:

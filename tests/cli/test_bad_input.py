@@ -22,6 +22,7 @@ import pytest
 
 from propensity.cli import main
 from propensity.scoring._batch import REJECT_NO_CREATED_AT, SCORE_COLUMNS
+from propensity.scoring._views import VIEW_COLUMNS
 from tests.conftest import tiny_tables
 from tests.test_pii import MODEL, CanaryStore, canary_store
 
@@ -427,7 +428,7 @@ def test_every_open_lead_is_scored_or_rejected_with_its_reason(store: CanaryStor
     assert code == 0
     scores = pl.read_csv(out, infer_schema=False)
     rejects = pl.read_csv(out.with_name("scores.rejects.csv"), infer_schema=False)
-    assert tuple(scores.columns) == SCORE_COLUMNS
+    assert tuple(scores.columns) == SCORE_COLUMNS + VIEW_COLUMNS  # a model with the fit and engagement views
     assert rejects.columns == ["contact_id", "reason"]
     assert rejects.rows() == [(c, REJECT_NO_CREATED_AT) for c in undated]
     # nothing lost: the reference's open leads are exactly the scored plus the rejected

@@ -12,6 +12,7 @@ import pytest
 
 from propensity.cli import main
 from propensity.scoring._batch import SCORE_COLUMNS
+from propensity.scoring._views import VIEW_COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +75,7 @@ def test_score_writes_the_contract_columns_for_every_open_lead(trained, small_cr
                  "--tracking-uri", trained["uri"]])
     assert code == 0
     scores = pl.read_csv(out)
-    assert tuple(scores.columns) == SCORE_COLUMNS
+    assert tuple(scores.columns) == SCORE_COLUMNS + VIEW_COLUMNS  # a model with the fit and engagement views
     export = read_export(small_crm)
     expected = open_leads(export.contacts, export.outcomes, [export.events["occurred_at"].max()], LabelConfig())
     assert sorted(scores["contact_id"].to_list()) == sorted(expected["contact_id"].to_list())

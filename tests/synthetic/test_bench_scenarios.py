@@ -96,3 +96,52 @@ def test_read_by_the_package_as_a_user_would(thin: Built) -> None:
     export = read_export(thin.export_dir, require_outcomes=True)
     assert export.accounts.height == 0
     assert export.data_end <= CUT
+
+
+@pytest.fixture(scope="module")
+def matching(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return build(replace(SMALL, blank_share=0.5, free_mail_share=0.1), 3, tmp_path_factory.mktemp("match"))
+
+
+def test_matching_scenario_blanks_half_the_account_ids_and_gives_emails_at_the_account_domain(matching: Built) -> None:
+    generated = read_tables(matching.variants["as generated"])
+    linked = generated["contacts"].filter(pl.col("account_id").is_not_null())
+    blanked = matching.blanked
+    assert blanked is not None and blanked.height == round(0.5 * linked.height)
+    assert set(blanked["contact_id"]) <= set(linked["contact_id"])
+    assert 0.05 < (blanked["email_kind"] == "free mail").mean() < 0.15  # type: ignore[operator]
+    assert generated["accounts"]["domain"].null_count() == 0
+    for name, emails in (("blanked, matched", True), ("blanked, no email", False)):
+        contacts = read_tables(matching.variants[name])["contacts"].join(blanked, on="contact_id", how="inner", suffix="_true")
+        assert contacts["account_id"].null_count() == blanked.height  # every picked contact lost its account id
+        assert contacts["email"].null_count() == (0 if emails else blanked.height)
+    contacts = read_tables(matching.variants["blanked, matched"])["contacts"].join(blanked, on="contact_id", suffix="_true")
+    work = contacts.filter(pl.col("email_kind") == "work").join(
+        generated["accounts"].select(pl.col("account_id").alias("account_id_true"), "domain"), on="account_id_true")
+    assert (work["email"].str.extract(r"@(.+)$", 1) == work["domain"]).all()
+
+
+def test_matching_restores_the_blanked_account_of_every_work_email_and_never_matches_free_mail(matching: Built) -> None:
+    """On the blanked Parquet export the reader gives every contact with a work email at a domain only its
+    account holds its own account back, matches no free-mail contact, and no contact to another account."""
+    from benchmarks.match import matching_counts
+    from propensity.io._sources import read_export
+
+    blanked = matching.blanked
+    assert blanked is not None
+    accounts = read_tables(matching.variants["as generated"])["accounts"]
+    unique = accounts.filter(pl.col("domain").is_unique()).select(pl.col("account_id").alias("truth"))
+    work = blanked.filter(pl.col("email_kind") == "work").rename({"account_id": "truth"})
+    expected = work.join(unique, on="truth").height
+    assert expected > 150 and expected < work.height  # a few accounts share a domain: those match none
+    counts = matching_counts(matching.variants["blanked, matched"], blanked)
+    assert counts["free_mail"] > 10 and counts["free_mail_matched"] == 0
+    assert counts["restored"] == counts["by_domain"] == expected
+    assert counts["wrong_account"] == 0 and counts["by_company"] == 0
+    export = read_export(matching.variants["blanked, matched"], require_outcomes=True)
+    assert export.matching is not None and "email" not in export.contacts.columns
+    free = export.matching.join(blanked.filter(pl.col("email_kind") == "free mail"), on="contact_id")
+    assert free.height == counts["free_mail"] and free["email_domain"].is_null().all()
+    assert (free["account_match"] == "none").all()
+    # without the emails nothing can be matched
+    assert matching_counts(matching.variants["blanked, no email"], blanked)["by_domain"] == 0

@@ -18,7 +18,8 @@ import pytest
 from polars.testing import assert_frame_equal
 from sklearn.metrics import roc_auc_score
 
-import propensity.synthetic._generate as gen
+import propensity.synthetic._vocabulary as vocab
+import propensity.synthetic._world as sim
 from propensity._errors import UsageError
 from propensity.synthetic._generate import GeneratedSummary, generate_crm
 
@@ -51,9 +52,9 @@ ORACLE_SCHEMA = {"contact_id": pl.String, "cutoff": pl.Datetime("us"), "p_oracle
 
 
 @pytest.fixture(scope="module")
-def world() -> gen._World:
+def world() -> sim.World:
     """20,000 contacts over 18 months from 2025-01-01 (the default size)."""
-    return gen._simulate(20_000, 11, START, 18, HORIZON)
+    return sim.simulate(20_000, 11, START, 18, HORIZON)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def _read(folder: Path, fmt: str = "parquet") -> dict[str, pl.DataFrame]:
     return tables
 
 
-def _labels(world: gen._World, cutoff: datetime) -> pl.DataFrame:
+def _labels(world: sim.World, cutoff: datetime) -> pl.DataFrame:
     """The oracle rows of one cutoff with the observed label: an opportunity in (t, t + 90 days]."""
     opportunities = world.outcomes.filter(pl.col("outcome") == "opportunity").select(
         "contact_id", pl.col("occurred_at").alias("opportunity_at")
@@ -110,7 +111,7 @@ def test_different_seed_gives_different_data(tmp_path: Path) -> None:
 
 def test_files_hold_the_simulated_world(small_export: tuple[Path, GeneratedSummary]) -> None:
     folder, _ = small_export
-    world = gen._simulate(1_500, 3, START, 18, HORIZON)
+    world = sim.simulate(1_500, 3, START, 18, HORIZON)
     written = _read(folder)
     for name, frame in [
         ("contacts", world.contacts),
@@ -133,7 +134,7 @@ def test_tables_have_the_contract_columns_and_dtypes(small_export: tuple[Path, G
     assert dict(tables["oracle"].schema) == ORACLE_SCHEMA
     assert tables["contacts"]["contact_id"].is_unique().all()
     assert tables["accounts"]["account_id"].is_unique().all()
-    assert set(tables["events"]["event_type"].unique()) == set(gen.EVENT_TYPES)
+    assert set(tables["events"]["event_type"].unique()) == set(vocab.EVENT_TYPES)
     assert set(tables["outcomes"]["outcome"].unique()) <= {"mql", "sql", "opportunity", "closed_won"}
     known_accounts = set(tables["accounts"]["account_id"])
     assert set(tables["contacts"]["account_id"].drop_nulls()) <= known_accounts
@@ -239,7 +240,7 @@ def test_start_may_be_a_utc_midnight_timestamp(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------ the data
 
 
-def test_world_is_big_and_b2b_shaped(world: gen._World) -> None:
+def test_world_is_big_and_b2b_shaped(world: sim.World) -> None:
     assert world.contacts.height == 20_000
     assert world.accounts.height == 2_500
     assert world.events.height >= 1_000_000
@@ -260,7 +261,7 @@ def test_world_is_big_and_b2b_shaped(world: gen._World) -> None:
     assert types[-2:] == ["web_visit", "email_open"]  # baseline noise dominates
 
 
-def test_events_follow_created_at_and_stay_inside_the_history(world: gen._World) -> None:
+def test_events_follow_created_at_and_stay_inside_the_history(world: sim.World) -> None:
     events = world.events.join(world.contacts.select("contact_id", "created_at"), on="contact_id")
     assert (events["occurred_at"] > events["created_at"]).all()
     assert events["occurred_at"].min() >= datetime(2025, 1, 1)
@@ -271,7 +272,7 @@ def test_events_follow_created_at_and_stay_inside_the_history(world: gen._World)
     assert world.events["occurred_at"].is_sorted()
 
 
-def test_heavy_engagers_engage_a_lot_and_never_get_an_opportunity(world: gen._World) -> None:
+def test_heavy_engagers_engage_a_lot_and_never_get_an_opportunity(world: sim.World) -> None:
     role = world.truth.select("contact_id", "role")
     opportunities = world.outcomes.filter(pl.col("outcome") == "opportunity").join(role, on="contact_id")
     assert set(opportunities["role"].unique()) == {"buyer"}
@@ -295,7 +296,7 @@ def test_heavy_engagers_engage_a_lot_and_never_get_an_opportunity(world: gen._Wo
     assert set(kinds.filter(pl.col("kind") == "competitor")["role"].unique()) == {"competitor"}
 
 
-def test_every_opportunity_is_a_committee_draw_or_noise(world: gen._World) -> None:
+def test_every_opportunity_is_a_committee_draw_or_noise(world: sim.World) -> None:
     opportunities = world.outcomes.filter(pl.col("outcome") == "opportunity")
     assert opportunities["contact_id"].is_unique().all()
     truth = opportunities.join(world.truth, on="contact_id").join(
@@ -317,7 +318,7 @@ def test_every_opportunity_is_a_committee_draw_or_noise(world: gen._World) -> No
     assert 0.15 < won.height / opportunities.height < 0.3
 
 
-def test_committees_have_two_to_six_members_created_before_start(world: gen._World) -> None:
+def test_committees_have_two_to_six_members_created_before_start(world: sim.World) -> None:
     members = world.truth.filter(pl.col("committee")).join(
         world.contacts.select("contact_id", "account_id", "created_at"), on="contact_id"
     )
@@ -334,7 +335,7 @@ def test_committees_have_two_to_six_members_created_before_start(world: gen._Wor
     assert (members["department"] == "hr").mean() < 0.75 * (buyers["department"] == "hr").mean()
 
 
-def test_committee_engagement_rises_while_the_account_is_in_market(world: gen._World) -> None:
+def test_committee_engagement_rises_while_the_account_is_in_market(world: sim.World) -> None:
     members = world.truth.filter(pl.col("committee")).join(
         world.contacts.select("contact_id", "account_id"), on="contact_id"
     )
@@ -348,18 +349,18 @@ def test_committee_engagement_rises_while_the_account_is_in_market(world: gen._W
     member_rows = np.array([account_index[a] for a in members["account_id"]])
     exposure = np.array([(world.states[member_rows] == s).sum() for s in range(4)])
     for event_type, state_index, lift in [
-        ("pricing_page_view", gen.EVAL, 20),
-        ("demo_request", gen.EVAL, 50),
-        ("web_visit", gen.RESEARCH, 3),
-        ("content_download", gen.RESEARCH, 5),
+        ("pricing_page_view", vocab.EVAL, 20),
+        ("demo_request", vocab.EVAL, 50),
+        ("web_visit", vocab.RESEARCH, 3),
+        ("content_download", vocab.RESEARCH, 5),
     ]:
         of_type = (events["event_type"] == event_type).to_numpy()
         rate_in = (of_type & (state == state_index)).sum() / exposure[state_index]
-        rate_out = (of_type & (state == gen.OUT)).sum() / exposure[gen.OUT]
+        rate_out = (of_type & (state == vocab.OUT)).sum() / exposure[vocab.OUT]
         assert rate_in > lift * rate_out, event_type
 
 
-def test_unsubscribers_get_far_fewer_emails(world: gen._World) -> None:
+def test_unsubscribers_get_far_fewer_emails(world: sim.World) -> None:
     unsubscribed = world.events.filter(pl.col("event_type") == "email_unsubscribe").select(
         "contact_id", pl.col("occurred_at").alias("unsubscribed_at")
     )
@@ -376,7 +377,7 @@ def test_unsubscribers_get_far_fewer_emails(world: gen._World) -> None:
     assert rate_after < 0.15 * rate_before
 
 
-def test_mql_at_the_first_form_fill_or_demo_request(world: gen._World) -> None:
+def test_mql_at_the_first_form_fill_or_demo_request(world: sim.World) -> None:
     first = (
         world.events.filter(pl.col("event_type").is_in(["form_fill", "demo_request"]))
         .group_by("contact_id")
@@ -393,7 +394,7 @@ def test_mql_at_the_first_form_fill_or_demo_request(world: gen._World) -> None:
 # ------------------------------------------------------------------------------ the oracle
 
 
-def test_oracle_rows_are_exactly_the_open_contacts_at_each_month_start(world: gen._World) -> None:
+def test_oracle_rows_are_exactly_the_open_contacts_at_each_month_start(world: sim.World) -> None:
     cutoffs = world.oracle["cutoff"].unique().sort().to_list()
     assert cutoffs == [datetime(2025 + (m - 1) // 12, (m - 1) % 12 + 1, 1) for m in range(2, 19)]
     first_opportunity = (
@@ -414,15 +415,15 @@ def test_oracle_rows_are_exactly_the_open_contacts_at_each_month_start(world: ge
 def test_oracle_at_a_month_start_equals_the_month_start_oracle(monkeypatch: pytest.MonkeyPatch) -> None:
     """An extra oracle day goes through the month-start code path: with the month-start cutoffs
     removed from the calendar, an extra day on 2025-04-01 gives the month-start oracle's rows."""
-    world = gen._simulate(1_500, 2, START, 6, HORIZON)
-    make_calendar = gen._make_calendar
+    world = sim.simulate(1_500, 2, START, 6, HORIZON)
+    make_calendar = sim.make_calendar
 
-    def no_cutoffs(start: date, months: int) -> gen._Calendar:
+    def no_cutoffs(start: date, months: int) -> sim.Calendar:
         return dataclasses.replace(make_calendar(start, months), cutoff_days=np.zeros(0, np.int64))
 
-    monkeypatch.setattr(gen, "_make_calendar", no_cutoffs)
+    monkeypatch.setattr(sim, "make_calendar", no_cutoffs)
     k = (date(2025, 4, 1) - START).days
-    extra = gen._simulate(1_500, 2, START, 6, HORIZON, oracle_days=np.array([k]))
+    extra = sim.simulate(1_500, 2, START, 6, HORIZON, oracle_days=np.array([k]))
     expected = world.oracle.filter(pl.col("cutoff") == datetime(2025, 4, 1))
     assert expected.height > 1_000
     assert_frame_equal(extra.oracle, expected)
@@ -451,10 +452,10 @@ def test_oracle_at_adds_the_open_contacts_at_that_instant_and_changes_nothing_el
 
 
 def test_fewer_contacts_created_before_start_means_more_leads_that_never_buy() -> None:
-    default = gen._simulate(3_000, 1, START, 12, HORIZON)
-    drifting = gen._simulate(3_000, 1, START, 12, HORIZON, share_created_before_start=0.3)
+    default = sim.simulate(3_000, 1, START, 12, HORIZON)
+    drifting = sim.simulate(3_000, 1, START, 12, HORIZON, share_created_before_start=0.3)
 
-    def rates(world: gen._World) -> list[float]:
+    def rates(world: sim.World) -> list[float]:
         return [
             _labels(world, datetime(2025, m, 1))["y"].mean() for m in (3, 9)  # type: ignore[misc]
         ]
@@ -466,11 +467,11 @@ def test_fewer_contacts_created_before_start_means_more_leads_that_never_buy() -
     assert drifting.truth["committee"].sum() < default.truth["committee"].sum()
 
 
-def test_oracle_is_a_probability_and_zero_for_heavy_engagers(world: gen._World) -> None:
+def test_oracle_is_a_probability_and_zero_for_heavy_engagers(world: sim.World) -> None:
     oracle = world.oracle.join(world.truth.select("contact_id", "role", "committee"), on="contact_id")
     assert oracle["p_oracle"].is_between(0.0, 1.0).all()
     assert (oracle.filter(pl.col("role") != "buyer")["p_oracle"] == 0.0).all()
-    noise_only = 1.0 - (1.0 - gen.H0) ** HORIZON
+    noise_only = 1.0 - (1.0 - vocab.H0) ** HORIZON
     non_members = oracle.filter((pl.col("role") == "buyer") & ~pl.col("committee"))["p_oracle"]
     assert np.allclose(non_members.to_numpy(), noise_only, rtol=1e-12, atol=0)
     members = oracle.filter(pl.col("committee"))["p_oracle"]
@@ -480,20 +481,20 @@ def test_oracle_is_a_probability_and_zero_for_heavy_engagers(world: gen._World) 
 
 def test_first_passage_sums_to_the_matrix_power() -> None:
     fit = np.array([0.2, 1.0, 4.0])
-    transitions = gen._transition_matrices(fit)
-    passage = gen._first_passage(transitions, HORIZON)
+    transitions = sim._transition_matrices(fit)
+    passage = sim._first_passage(transitions, HORIZON)
     for a in range(fit.size):
         power = np.linalg.matrix_power(transitions[a], HORIZON)
-        for state in (gen.OUT, gen.RESEARCH, gen.EVAL):
-            assert passage[state, a].sum() == pytest.approx(power[state, gen.CUSTOMER], rel=1e-12)
-    assert passage[gen.EVAL, :, 0] == pytest.approx(transitions[:, gen.EVAL, gen.CUSTOMER])  # one step from EVAL
-    assert (passage[gen.OUT, :, :2] == 0.0).all()  # OUT needs at least three steps
-    assert (passage[gen.OUT, :, 2] > 0.0).all()
+        for state in (vocab.OUT, vocab.RESEARCH, vocab.EVAL):
+            assert passage[state, a].sum() == pytest.approx(power[state, vocab.CUSTOMER], rel=1e-12)
+    assert passage[vocab.EVAL, :, 0] == pytest.approx(transitions[:, vocab.EVAL, vocab.CUSTOMER])  # one step from EVAL
+    assert (passage[vocab.OUT, :, :2] == 0.0).all()  # OUT needs at least three steps
+    assert (passage[vocab.OUT, :, 2] > 0.0).all()
 
 
 def test_oracle_without_noise_is_the_weight_share_of_the_account_chance(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gen, "H0", 1e-15)
-    world = gen._simulate(2_000, 4, START, 12, HORIZON)
+    monkeypatch.setattr(sim, "H0", 1e-15)
+    world = sim.simulate(2_000, 4, START, 12, HORIZON)
     cutoff = datetime(2025, 7, 1)
     k = (cutoff - datetime(2025, 1, 1)).days
     oracle = world.oracle.filter(pl.col("cutoff") == cutoff).join(world.truth, on="contact_id")
@@ -502,19 +503,19 @@ def test_oracle_without_noise_is_the_weight_share_of_the_account_chance(monkeypa
     )
     fits = world.account_truth.with_row_index("row")
     members = members.join(fits, on="account_id").with_columns(open_weight=pl.col("weight").sum().over("account_id"))
-    transitions = gen._transition_matrices(members["fit"].to_numpy())
+    transitions = sim._transition_matrices(members["fit"].to_numpy())
     state = world.states[members["row"].to_numpy(), k - 1]
     reach = np.array(
-        [np.linalg.matrix_power(p, HORIZON)[s, gen.CUSTOMER] for p, s in zip(transitions, state, strict=True)]
+        [np.linalg.matrix_power(p, HORIZON)[s, vocab.CUSTOMER] for p, s in zip(transitions, state, strict=True)]
     )
-    reach[state == gen.CUSTOMER] = 0.0
+    reach[state == vocab.CUSTOMER] = 0.0
     expected = reach * members["weight"].to_numpy() / members["open_weight"].to_numpy()
     assert members.height > 300
     assert np.allclose(members["p_oracle"].to_numpy(), expected, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("cutoff", [datetime(2025, 4, 1), datetime(2025, 8, 1), datetime(2026, 1, 1)])
-def test_oracle_is_calibrated(world: gen._World, cutoff: datetime) -> None:
+def test_oracle_is_calibrated(world: sim.World, cutoff: datetime) -> None:
     labelled = _labels(world, cutoff)
     p = labelled["p_oracle"].to_numpy()
     observed = int(labelled["y"].sum())
@@ -523,7 +524,7 @@ def test_oracle_is_calibrated(world: gen._World, cutoff: datetime) -> None:
     assert 0.005 < observed / labelled.height < 0.03  # roughly 1-3 % of open leads convert in 90 days
 
 
-def test_oracle_ranks_the_leads_that_convert(world: gen._World) -> None:
+def test_oracle_ranks_the_leads_that_convert(world: sim.World) -> None:
     for cutoff in (datetime(2025, 4, 1), datetime(2025, 8, 1)):
         labelled = _labels(world, cutoff)
         auc = roc_auc_score(labelled["y"].to_numpy(), labelled["p_oracle"].to_numpy())
