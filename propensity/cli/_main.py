@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -115,29 +116,42 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     config = _config(args)
     on_spark = getattr(args, "engine", "local") == "spark"
-    if on_spark:  # the export read, validated, labelled and built on Spark: the events never reach this process
-        from propensity.engines._spark import read_on_spark
+    if args.chunk_size < 1:
+        raise UsageError(f"--chunk-size must be at least 1, got {args.chunk_size}")
+    with ExitStack() as reading:
+        streamed = None
+        if on_spark:  # the export read, validated, labelled and built on Spark: the events never reach this process
+            from propensity.engines._spark import read_on_spark
 
-        if getattr(args, "source", None) or args.data_dir is None:
-            raise UsageError("--engine spark reads a folder of Parquet (or Delta) tables: give DATA_DIR")
-        on = read_on_spark(args.data_dir, require_outcomes=True, **reading_aliases(config))
-        export = on.export
-    else:
-        export = _read_history(args, require_outcomes=True, **reading_aliases(config))
-    config = replace(config, label=resolve_outcome_names(export.outcomes, config.label))  # "Closed Won" means closed_won
-    refuse_mistyped_outcomes(export.outcomes, config.label)  # a typo is named up front, not trained into "0 positives"
-    print(read_line(export))
-    print(render_summary(check_export(export, config, count_leads=False)))
-    uri = resolve_tracking_uri(args.tracking_uri)
-    check_server(uri)  # a refusing or absent server fails now, not after training
-    with tracking_errors(uri):
-        checked = ts = None
-        if on_spark:
-            from propensity.engines._spark_train import spark_training
+            if getattr(args, "source", None) or args.data_dir is None:
+                raise UsageError("--engine spark reads a folder of Parquet (or Delta) tables: give DATA_DIR")
+            on = read_on_spark(args.data_dir, require_outcomes=True, **reading_aliases(config))
+            export = on.export
+        elif args.data_dir is not None and not getattr(args, "source", None):  # a folder: its events in chunks, bounded memory
+            from propensity.training._streamed import read_streamed
 
-            checked, ts = spark_training(on, config)  # preflight counts and training matrix from Spark
-        result = train(export, config, tracking_uri=uri, model_name=config.model_name, set_champion=not args.no_champion,
-                       training_set=ts, checked=checked)
+            streamed = reading.enter_context(read_streamed(args.data_dir, chunk_size=args.chunk_size, **reading_aliases(config)))
+            export = streamed.export
+        else:
+            export = _read_history(args, require_outcomes=True, **reading_aliases(config))
+        config = replace(config, label=resolve_outcome_names(export.outcomes, config.label))  # "Closed Won" means closed_won
+        refuse_mistyped_outcomes(export.outcomes, config.label)  # a typo is named up front, not trained into "0 positives"
+        print(read_line(export))
+        print(render_summary(check_export(export, config, count_leads=False)))
+        uri = resolve_tracking_uri(args.tracking_uri)
+        check_server(uri)  # a refusing or absent server fails now, not after training
+        with tracking_errors(uri):
+            checked = ts = None
+            if on_spark:
+                from propensity.engines._spark_train import spark_training
+
+                checked, ts = spark_training(on, config)  # preflight counts and training matrix from Spark
+            elif streamed is not None:
+                from propensity.training._streamed import streamed_training
+
+                checked, ts = streamed_training(streamed, config)  # the training set chunk by chunk
+            result = train(export, config, tracking_uri=uri, model_name=config.model_name, set_champion=not args.no_champion,
+                           training_set=ts, checked=checked)
     print_training_summary(result, config)
     if not args.no_champion and not result.champion:
         print(result.decision.table())
@@ -715,6 +729,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-champion", action="store_true", help="register without moving the 'champion' alias")
     t.add_argument("--engine", choices=("local", "spark"), default="local", help="local (default), or spark: read, validate, label and build the training set on Spark from Parquet "
                    "(or Delta) tables; only the (downsampled) training matrix comes to this process to fit (pip install propensity[spark])")
+    t.add_argument("--chunk-size", type=int, default=100_000, help="contacts per chunk when the training set is built from a folder (bounds memory; default 100000)")
     tracking(t)
     t.set_defaults(func=cmd_train)
 

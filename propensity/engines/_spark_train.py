@@ -20,7 +20,7 @@ from propensity.training._training_set import (
     POINTS_COLUMN,
     TrainingSet,
     default_plan,
-    log_sampling,
+    training_set_of_parts,
 )
 
 if TYPE_CHECKING:
@@ -77,30 +77,18 @@ def spark_training_set(sx: SparkExport, config: Config, plan: SplitPlan, builder
     tables = ("contacts", "accounts", "events", "outcomes")
     layout = sx.bucket_layout(tables)
     spec_json = builder.spec_.to_json()
-    seed = config.model.seed
     schema = _schema(builder)
 
     def build(pdf: Any) -> Any:
-        from propensity.features._builder import FeatureBuilder
         from propensity.features._spec import FeatureSpec
-        from propensity.scoring._points import points_scores
-        from propensity.training._sampling import keep_expression
-        from propensity.training._training_set import labelled_pairs
+        from propensity.training._training_set import part_training_rows
 
-        spec = FeatureSpec.from_json(spec_json)
         export = bucket_export(pdf, layout)
         if export is None:  # a bucket of accounts without contacts
             import pandas as pd
 
             return pd.DataFrame()
-        labelled = labelled_pairs(export, config, plan)
-        keep = keep_expression(rate, seed) if rate < 1.0 else pl.lit(True).alias("keep")
-        pairs = labelled.with_columns(keep).filter(pl.col("keep") | (pl.col("fold") >= 0)).sort("cutoff", "contact_id")
-        feats = FeatureBuilder.from_spec(spec).transform(export, pairs.select("contact_id", "cutoff"))
-        judged = pairs.filter(pl.col("fold") >= 0).select("contact_id", "cutoff")
-        points = points_scores(export, judged, config.points).rename({"points": POINTS_COLUMN})
-        rows = TrainingSet.stack(pairs, feats, FeatureBuilder.from_spec(spec), plan).frame
-        return rows.join(points, on=["contact_id", "cutoff"], how="left", maintain_order="left").to_pandas()
+        return part_training_rows(export, config, plan, FeatureSpec.from_json(spec_json), rate).to_pandas()
 
     frame = pl.from_arrow(sx.union(tables).groupBy("_bucket").applyInPandas(build, schema=schema).toArrow())
     assert isinstance(frame, pl.DataFrame)
@@ -113,7 +101,7 @@ def spark_training(sx: SparkExport, config: Config) -> tuple[PreflightResult, Tr
     """The preflight (counts from Spark) and the training set built on Spark, for `train`."""
     from propensity.features._builder import FeatureBuilder
     from propensity.training._preflight import preflight
-    from propensity.training._sampling import Sampling, choose_rate
+    from propensity.training._sampling import choose_rate
 
     export = sx.export
     plan = default_plan(export, config)
@@ -123,7 +111,4 @@ def spark_training(sx: SparkExport, config: Config) -> tuple[PreflightResult, Tr
     negatives = int(checked.per_cutoff["open_leads"].sum()) - positives
     rate = choose_rate(positives, negatives, config.sampling)
     frame = spark_training_set(sx, config, plan, builder, rate)
-    kept_negatives = frame.filter(pl.col("keep") & (pl.col("label") == 0)).height
-    sampling = Sampling(rate, positives, negatives, kept_negatives if rate < 1.0 else negatives)
-    log_sampling(sampling)
-    return checked, TrainingSet(frame, builder, plan, sampling)
+    return checked, training_set_of_parts(frame, builder, plan, rate, checked.per_cutoff)

@@ -27,22 +27,22 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from propensity._errors import DataError, UsageError
-from propensity.io._export import (
-    CrmExport,
-    ReadReport,
-    normalize_column_name,
-    validate_export,
+from propensity._errors import UsageError
+from propensity.io._export import CrmExport, ReadReport, validate_export
+from propensity.io._spill import (
+    EVENT_COLUMNS,
+    Spilled,
+    chunk_plan,
+    export_folder,
+    spill_events,
 )
 
 __all__ = ["score_folder", "prepare_folder", "PreparedFolder", "chunk_plan", "ChunkHook", "DriftSample"]
 
 log = logging.getLogger("propensity")
 
-_EVENT_BATCH = 2_000_000  # event rows read per batch
 _MERGE_ROWS = 200_000  # output rows merged per step
 _SCORE_BATCH = 100_000  # leads per model call inside a chunk
-_EVENT_COLUMNS = ("contact_id", "occurred_at", "event_type")
 
 ChunkHook = Callable[[pl.DataFrame, CrmExport, datetime], None]
 """Called with each chunk's scores (SCORE_COLUMNS and `contributions`, best first), its export and the as-of date."""
@@ -100,84 +100,6 @@ class DriftSample:
         return DriftReport(drift_table(reference, spec, frame, scores), as_of, len(scores), field_weights(self.model))
 
 
-@dataclass(frozen=True)
-class _Folder:
-    source: str
-    files: dict[str, Path]
-
-
-def chunk_plan(contacts: pl.DataFrame, chunk_size: int) -> pl.DataFrame:
-    """(contact_id, chunk): whole accounts per chunk, about `chunk_size` contacts each.
-
-    A contact without an account is its own group. Groups go in key order, and a group starts in
-    the chunk its first contact falls in, so a chunk holds at most one group more than asked.
-    """
-    key = pl.coalesce(pl.col("account_id"), pl.lit("\x00") + pl.col("contact_id")).alias("_group")
-    keyed = contacts.select("contact_id", key)
-    groups = (
-        keyed.group_by("_group")
-        .len()
-        .sort("_group")
-        .with_columns(((pl.col("len").cum_sum() - pl.col("len")) // chunk_size).cast(pl.UInt32).alias("chunk"))
-    )
-    # renumber densely: 0, 1, 2, ...
-    groups = groups.with_columns(pl.col("chunk").rank("dense").cast(pl.UInt32).sub(1).alias("chunk"))
-    return keyed.join(groups.select("_group", "chunk"), on="_group", how="left").select("contact_id", "chunk")
-
-
-def _folder(path: str | Path) -> _Folder:
-    from propensity.io._sources import table_files
-
-    folder = Path(path).expanduser()
-    if not folder.exists():
-        raise UsageError(f"no such folder: {folder}")
-    if not folder.is_dir():
-        raise UsageError(f"not a folder: {folder} (give the folder holding contacts.csv, events.csv, ...)")
-    try:
-        files = table_files(folder)
-    except OSError as error:
-        raise UsageError(f"cannot read folder {folder}: {error.strerror}") from None
-    for table in ("contacts", "events"):
-        if table not in files:
-            hint = "; it may be empty, but it must exist" if table == "events" else ""
-            raise DataError(str(folder), None, f"no {table} table (expected {table}.csv or {table}.parquet{hint})")
-    return _Folder(str(folder), files)
-
-
-def _event_batches(file: Path) -> Iterator[pl.DataFrame]:
-    """The events table in record batches, only its contract columns (names as in the file)."""
-    if file.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            handle = pq.ParquetFile(file)
-            names = handle.schema_arrow.names
-            wanted = [n for n in names if normalize_column_name(n) in _EVENT_COLUMNS]
-            for batch in handle.iter_batches(batch_size=_EVENT_BATCH, columns=wanted):
-                yield pl.from_arrow(batch)  # type: ignore[misc]
-        except (OSError, ValueError) as error:
-            raise DataError(file.name, None, "not a readable Parquet file", example=str(error).splitlines()[0]) from None
-        return
-    try:
-        header = pl.read_csv(file, n_rows=0, infer_schema=False).columns
-    except pl.exceptions.NoDataError:
-        raise DataError(file.name, None, "the file is empty (no header row)") from None
-    except (pl.exceptions.PolarsError, OSError):
-        from propensity.io._sources import read_csv_table
-
-        read_csv_table(file)  # raises the precise DataError
-        raise
-    wanted = [n for n in header if normalize_column_name(n) in _EVENT_COLUMNS]
-    try:
-        for batch in pl.scan_csv(file, infer_schema=False).select(wanted).collect_batches(chunk_size=_EVENT_BATCH):
-            yield batch
-    except (pl.exceptions.PolarsError, OSError):
-        from propensity.io._sources import read_csv_table
-
-        read_csv_table(file)  # raises the precise DataError (bad UTF-8, a ragged row)
-        raise
-
-
 @contextmanager
 def _quiet_chunks() -> Iterator[None]:
     """Per-chunk INFO lines of `score_leads` are noise here: one summary is logged for the run."""
@@ -202,7 +124,7 @@ class PreparedFolder:
     plan: pl.DataFrame
     n_chunks: int
     spill: Path
-    counts: _Spilled
+    counts: Spilled
     as_of: datetime | None
 
     def resolved_as_of(self) -> datetime:
@@ -334,11 +256,11 @@ def prepare_folder(
 
     if chunk_size < 1:
         raise UsageError(f"--chunk-size must be at least 1, got {chunk_size}")
-    folder = _folder(path)
+    folder = export_folder(path)
     files = folder.files
     names = {table: file.name for table, file in files.items()}
     tables: dict[str, pl.DataFrame | None] = {t: read_table(f) for t, f in files.items() if t != "events"}
-    tables["events"] = pl.DataFrame(schema={c: pl.String for c in _EVENT_COLUMNS})
+    tables["events"] = pl.DataFrame(schema={c: pl.String for c in EVENT_COLUMNS})
     base = validate_export(tables, names=names, source=folder.source, fingerprint="", created_at_required=False)
     del tables
     contacts = base.contacts
@@ -351,7 +273,7 @@ def prepare_folder(
     n_chunks = int(plan["chunk"].max() or 0) + 1
     with tempfile.TemporaryDirectory(prefix="propensity-score-", dir=spill_dir) as tmp:
         spill = Path(tmp)
-        counts = _spill_events(files["events"], contacts["contact_id"], plan, spill, as_of)
+        counts = spill_events(files["events"], contacts["contact_id"], plan, spill, as_of)
         report = ReadReport(
             contacts=contacts.height,
             accounts=base.accounts.height,
@@ -408,77 +330,6 @@ def _score_schema() -> dict[str, pl.DataType]:
         "account_match": pl.String(),
         **{k: v() for k, v in VIEW_SCHEMA.items()},  # only with a model that has the views (score_columns)
     }
-
-
-@dataclass
-class _Spilled:
-    rows: int = 0
-    unknown_contact: int = 0
-    latest: datetime | None = None
-    after: int | None = None
-    types: dict[str, int] | None = None  # rows per event type
-
-
-def _spill_events(
-    file: Path,
-    known_contacts: pl.Series,
-    plan: pl.DataFrame,
-    spill: Path,
-    as_of: datetime | None,
-) -> _Spilled:
-    """Validate the events batch by batch and append each row to its chunk's Arrow file."""
-    import pyarrow as pa
-
-    from propensity.io._export import clean_history
-
-    counts = _Spilled(after=0 if as_of is not None else None)
-    writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
-    sinks: dict[int, pa.OSFile] = {}
-    offset = 0
-    types: dict[str, int] = {}
-    try:
-        for raw in _event_batches(file):
-            renamed = raw.rename({c: normalize_column_name(c) for c in raw.columns})
-            try:
-                clean, missing = clean_history(renamed, "event_type", file.name, known_contacts)
-            except DataError as error:
-                raise _shift_rows(error, offset) from None
-            offset += raw.height
-            counts.rows += clean.height
-            counts.unknown_contact += missing
-            if clean.height == 0:
-                continue
-            latest = clean["occurred_at"].max()
-            if isinstance(latest, datetime) and (counts.latest is None or latest > counts.latest):
-                counts.latest = latest
-            if as_of is not None:
-                counts.after = (counts.after or 0) + int((clean["occurred_at"] > as_of).sum())
-            for t, n in clean.group_by("event_type").len().iter_rows():
-                types[str(t)] = types.get(str(t), 0) + int(n)
-            useful = clean.join(plan, on="contact_id", how="inner")
-            for (chunk,), piece in useful.partition_by("chunk", as_dict=True, maintain_order=False).items():
-                table = piece.drop("chunk").to_arrow()
-                c = int(chunk)  # type: ignore[arg-type]
-                if c not in writers:
-                    sinks[c] = pa.OSFile(str(spill / f"events-{c}.arrow"), "wb")
-                    writers[c] = pa.ipc.new_file(sinks[c], table.schema, options=pa.ipc.IpcWriteOptions(compression="lz4"))
-                writers[c].write_table(table)
-    finally:
-        for c, writer in writers.items():
-            writer.close()
-            sinks[c].close()
-    counts.types = types
-    return counts
-
-
-def _shift_rows(error: DataError, offset: int) -> DataError:
-    """A batch's row numbers are counted from the batch: count them from the file's first row."""
-    import re
-
-    if offset == 0:
-        return error
-    problem = re.sub(r"\brow (\d+)", lambda m: f"row {int(m.group(1)) + offset}", error.problem)
-    return DataError(error.file, error.column, problem, example=error.example)
 
 
 def _warn_unknown(unknown: dict[str, int]) -> None:

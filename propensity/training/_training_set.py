@@ -11,6 +11,7 @@ import polars as pl
 
 from propensity._config import Config
 from propensity.features._builder import FeatureBuilder
+from propensity.features._spec import FeatureSpec
 from propensity.io._export import CrmExport
 from propensity.training._labels import SplitPlan, label_pairs, open_leads, plan_split
 from propensity.training._sampling import Sampling, mark_kept
@@ -20,7 +21,10 @@ log = logging.getLogger("propensity")
 POINTS_COLUMN = "_points"
 """The judged rows' hand-tuned points in a training set built on Spark (no feature name starts with _)."""
 
-__all__ = ["POINTS_COLUMN", "TrainingSet", "build_training_set", "history_start", "default_plan", "labelled_pairs", "log_sampling", "sampled_pairs"]
+__all__ = [
+    "POINTS_COLUMN", "TrainingSet", "build_training_set", "history_start", "default_plan", "labelled_pairs", "log_sampling",
+    "sampled_pairs", "part_training_rows", "training_set_of_parts",
+]
 
 
 def history_start(export: CrmExport) -> datetime:
@@ -124,3 +128,34 @@ def _features(builder: FeatureBuilder, export: CrmExport, pairs: pl.DataFrame) -
     n = pairs["cutoff"].n_unique()
     with progress_steps(f"features at {n} training-set cutoffs", n) as advance:
         return builder.transform(export, pairs, on_cutoff=lambda _t: advance())
+
+
+def part_training_rows(export: CrmExport, config: Config, plan: SplitPlan, spec: FeatureSpec, rate: float) -> pl.DataFrame:
+    """The training-set rows of one part of an export that holds whole accounts (a Spark bucket, a
+    chunk of a streamed folder): its kept or judged pairs with their features (numbers as Float32) and,
+    for the judged rows, the hand-tuned points (`POINTS_COLUMN`), in (cutoff, contact) order. The
+    seeded hash keep is row by row, so the parts together hold the rows `build_training_set` holds."""
+    from propensity.scoring._points import points_scores
+    from propensity.training._sampling import keep_expression
+
+    labelled = labelled_pairs(export, config, plan)
+    keep = keep_expression(rate, config.model.seed) if rate < 1.0 else pl.lit(True).alias("keep")
+    pairs = labelled.with_columns(keep).filter(pl.col("keep") | (pl.col("fold") >= 0)).sort("cutoff", "contact_id")
+    builder = FeatureBuilder.from_spec(spec)
+    feats = builder.transform(export, pairs.select("contact_id", "cutoff"))
+    judged = pairs.filter(pl.col("fold") >= 0).select("contact_id", "cutoff")
+    points = points_scores(export, judged, config.points).rename({"points": POINTS_COLUMN})
+    rows = TrainingSet.stack(pairs, feats, builder, plan).frame
+    casts = [pl.col(f.name).cast(pl.String if f.kind == "category" else pl.Float32) for f in spec.features]
+    return rows.join(points, on=["contact_id", "cutoff"], how="left", maintain_order="left").with_columns(casts)
+
+
+def training_set_of_parts(frame: pl.DataFrame, builder: FeatureBuilder, plan: SplitPlan, rate: float, per_cutoff: pl.DataFrame) -> TrainingSet:
+    """The training set of the parts' rows (`part_training_rows`, concatenated), with the sampling
+    counted from the preflight's `per_cutoff` counts (every open lead, kept or not)."""
+    positives = int(per_cutoff["positives"].sum())
+    negatives = int(per_cutoff["open_leads"].sum()) - positives
+    kept_negatives = frame.filter(pl.col("keep") & (pl.col("label") == 0)).height
+    sampling = Sampling(rate, positives, negatives, kept_negatives if rate < 1.0 else negatives)
+    log_sampling(sampling)
+    return TrainingSet(frame.sort("cutoff", "contact_id"), builder, plan, sampling)

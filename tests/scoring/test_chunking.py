@@ -12,8 +12,9 @@ from polars.testing import assert_frame_equal
 from propensity._errors import DataError, UsageError
 from propensity.io._atomic import write_table
 from propensity.io._sources import read_export
+from propensity.io._spill import chunk_plan
 from propensity.scoring._batch import score_leads
-from propensity.scoring._stream import chunk_plan, score_folder
+from propensity.scoring._stream import score_folder
 from tests.scoring._scoring_case import ScoringCase, scoring_case
 
 
