@@ -437,7 +437,9 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     from propensity.lifecycle._retrain import retrain
 
     config = _config(args)
-    outcome = _on_store(args, lambda uri: retrain(args.data_dir, config, tracking_uri=uri))
+    if args.chunk_size < 1:
+        raise UsageError(f"--chunk-size must be at least 1, got {args.chunk_size}")
+    outcome = _on_store(args, lambda uri: retrain(args.data_dir, config, tracking_uri=uri, chunk_size=args.chunk_size))
     print(outcome.report())
     return outcome.exit_code
 
@@ -825,6 +827,7 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("--config", help="training config TOML with an optional [gate] section (see training/default.toml)")
     rt.add_argument("--features", help="feature-set TOML (see features/default.toml)")
     rt.add_argument("--model-name", help="registered model name (default lead-propensity)")
+    rt.add_argument("--chunk-size", type=int, default=100_000, help="contacts per chunk: the events are read in batches, one chunk's in memory (default 100000)")
     tracking(rt)
     rt.set_defaults(func=cmd_retrain)
 

@@ -43,6 +43,7 @@ from propensity.training._gate import (
     judge,
     last_fitted_cutoff,
 )
+from propensity.training._streamed import StreamedExport
 
 __all__ = [
     "EXIT_PROMOTED",
@@ -258,17 +259,25 @@ def _check_holdout(export: Any, config: Config) -> None:
         )
 
 
-def _score_on(model: Any, export: Any, rows: pl.DataFrame) -> np.ndarray:
-    """A model's probabilities for (contact_id, cutoff) rows, features rebuilt from its own spec."""
+def _score_on(model: Any, sx: StreamedExport, rows: pl.DataFrame) -> np.ndarray:
+    """A model's probabilities for (contact_id, cutoff) rows, features rebuilt from its own spec,
+    chunk by chunk of the streamed export."""
     from propensity.features._builder import FeatureBuilder
 
-    pairs = rows.select("contact_id", "cutoff")
-    feats = FeatureBuilder.from_spec(model.spec).transform(export, pairs)
-    feats = pairs.join(feats, on=["contact_id", "cutoff"], how="left", maintain_order="left")
-    return np.asarray(model.predict_proba(feats), dtype=np.float64)
+    builder = FeatureBuilder.from_spec(model.spec)
+    out = np.full(rows.height, np.nan)
+    pairs = rows.select("contact_id", "cutoff").with_row_index("_at")
+    for part in sx.parts():
+        mine = pairs.join(part.contacts.select("contact_id"), on="contact_id", how="semi")
+        if mine.height == 0:
+            continue
+        keys = mine.select("contact_id", "cutoff")
+        feats = keys.join(builder.transform(part, keys), on=["contact_id", "cutoff"], how="left", maintain_order="left")
+        out[mine["_at"].to_numpy()] = np.asarray(model.predict_proba(feats), dtype=np.float64)
+    return out
 
 
-def _versus_champion(loaded: Any, export: Any, valid: pl.DataFrame, config: Config) -> tuple[dict[str, float], dict[str, float] | None, str]:
+def _versus_champion(loaded: Any, sx: StreamedExport, valid: pl.DataFrame, config: Config) -> tuple[dict[str, float], dict[str, float] | None, str]:
     """The champion's figures, and the challenger's on the same basis, on leads neither was fitted on.
 
     The served model is refitted on every matured cutoff, so the challenger's backtest rows up to
@@ -284,7 +293,7 @@ def _versus_champion(loaded: Any, export: Any, valid: pl.DataFrame, config: Conf
         log.info("retrain: scoring the champion on %d leads of cutoffs after its newest fitted cutoff", fresh.height)
         after = f" after {seen:%Y-%m-%d}, the champion's newest fitted cutoff" if seen else ""
         basis = f"both scored on the {fresh.height:,} leads ({int(y.sum()):,} positive) of cutoffs{after}"
-        return holdout_figures(y, _score_on(loaded.model, export, fresh)), holdout_figures(y, fresh["score"].to_numpy()), basis
+        return holdout_figures(y, _score_on(loaded.model, sx, fresh)), holdout_figures(y, fresh["score"].to_numpy()), basis
     run_id = loaded.model.metadata.get("run_id")
     recorded: dict[str, float] = {}
     if run_id:
@@ -296,7 +305,7 @@ def _versus_champion(loaded: Any, export: Any, valid: pl.DataFrame, config: Conf
         y = valid["label"].to_numpy()
         basis = (f"both scored on the challenger's {valid.height:,} backtest leads, which the champion was fitted on (it records "
                  "no out-of-time figures): a comparison that favours the champion")
-        return holdout_figures(y, _score_on(loaded.model, export, valid)), holdout_figures(y, valid["score"].to_numpy()), basis
+        return holdout_figures(y, _score_on(loaded.model, sx, valid)), holdout_figures(y, valid["score"].to_numpy()), basis
     rate = recorded.get("observed_rate", float("nan"))
     recorded["pr_lift"] = recorded["pr_auc"] / rate if rate and math.isfinite(rate) else float("nan")
     recorded["auc_z"] = float("nan")
@@ -323,17 +332,27 @@ def _record_run(client: Any, run_id: str, key: str, decision: GateDecision, cham
     client.log_dict(run_id, decision.to_dict(), "gate/decision.json")
 
 
-def retrain(data_dir: str | Path, config: Config, *, tracking_uri: str) -> RetrainOutcome:
-    """Train a challenger on the export in `data_dir` and promote it only if it passes the gate."""
+def retrain(data_dir: str | Path, config: Config, *, tracking_uri: str, chunk_size: int = 100_000) -> RetrainOutcome:
+    """Train a challenger on the export in `data_dir` and promote it only if it passes the gate. The
+    export is read as `propensity train` reads a folder: its events in chunks of about `chunk_size`
+    contacts, never all in memory (`propensity.training._streamed`)."""
+    from propensity.io._spelling import reading_aliases
+    from propensity.training._streamed import read_streamed
+
+    # bad or too little data is refused before anything (the lock file included) is written
+    with read_streamed(data_dir, chunk_size=chunk_size, **reading_aliases(config)) as sx:
+        return _retrain_read(sx, config, tracking_uri)
+
+
+def _retrain_read(sx: StreamedExport, config: Config, tracking_uri: str) -> RetrainOutcome:
     import mlflow
 
-    from propensity.io._sources import read_export
     from propensity.lifecycle._tracking import load_model, use_tracking
+    from propensity.training._streamed import streamed_training
     from propensity.training._train import train
 
     name = config.model_name
-    # bad or too little data is refused before anything (the lock file included) is written
-    export = read_export(data_dir, require_outcomes=True)
+    export = sx.export
     _check_holdout(export, config)
     with exclusive(tracking_uri, name, "retrain"):
         label = f"{' or '.join(config.label.positive_outcomes)} within {config.label.horizon_days} days"
@@ -347,7 +366,8 @@ def retrain(data_dir: str | Path, config: Config, *, tracking_uri: str) -> Retra
             return early
 
         log.info("retrain %s: training a challenger (champion: %s)", name, f"version {before}" if before else "none")
-        result = train(export, config, tracking_uri=tracking_uri, model_name=None, set_champion=False)
+        checked, ts = streamed_training(sx, config)  # the training set chunk by chunk
+        result = train(export, config, tracking_uri=tracking_uri, model_name=None, set_champion=False, training_set=ts, checked=checked)
         assert result.run_id is not None and result.model_uri is not None  # a tracking URI was given
         valid = result.validation
         y = valid["label"].to_numpy()
@@ -358,7 +378,7 @@ def retrain(data_dir: str | Path, config: Config, *, tracking_uri: str) -> Retra
         basis = ""
         if champion is not None:
             loaded = load_model(f"models:/{name}/{before}")
-            champion_figures, on_basis, basis = _versus_champion(loaded, export, valid, config)
+            champion_figures, on_basis, basis = _versus_champion(loaded, sx, valid, config)
         decision = judge(challenger, champion_figures, config.gate, guard_checks(result.model.metadata),
                          points=points, basis=basis, challenger_on_basis=on_basis)
         status = "promoted" if decision.promote else "kept"

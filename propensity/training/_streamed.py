@@ -68,6 +68,11 @@ class StreamedExport:
         matching = None if base.matching is None else base.matching.join(people.select("contact_id"), on="contact_id", how="semi")
         return replace(base, contacts=people, events=events, outcomes=outcomes, matching=matching, event_summary=None)
 
+    def parts(self) -> Iterator[CrmExport]:
+        """Each chunk's export in turn (one chunk's events in memory at a time)."""
+        for chunk in range(self.n_chunks):
+            yield self.part(chunk)
+
 
 @contextmanager
 def read_streamed(
@@ -116,7 +121,7 @@ def read_streamed(
             base.report, events=summary.rows, events_unknown_contact=counts.unknown_contact, duplicate_events=counts.rows - summary.rows,
             merged_spellings=tuple(m for m in kept if m.column != "outcome") + merges + tuple(m for m in kept if m.column == "outcome"),
         )
-        log.info("events: %s rows read, spilled in %s of about %s contacts", f"{counts.rows:,}",
+        log.debug("events: %s rows read, spilled in %s of about %s contacts", f"{counts.rows:,}",
                  "1 chunk" if n_chunks == 1 else f"{n_chunks} chunks", f"{chunk_size:,}")
         yield StreamedExport(replace(base, report=report, event_summary=summary), plan, n_chunks, spill)
 
@@ -175,7 +180,6 @@ def streamed_training(sx: StreamedExport, config: Config) -> tuple[PreflightResu
     with progress_steps(f"training set in {sx.n_chunks} chunks", sx.n_chunks) as advance:
         for chunk in range(sx.n_chunks):
             parts.append(part_training_rows(sx.part(chunk), config, plan, builder.spec_, rate))
-            (sx.spill / f"clean-{chunk}.arrow").unlink(missing_ok=True)
             advance()
     frame = pl.concat(parts, rechunk=False) if parts else pl.DataFrame()
     del parts

@@ -52,7 +52,9 @@ def test_streamed_training_set_equals_the_in_memory_one(spelled_crm: Path) -> No
         assert sx.export.events.height == 0 and sx.export.event_summary is not None
         assert sx.export.event_span() == export.event_span()
         checked, streamed = streamed_training(sx, config)
-        assert list(sx.spill.iterdir()) == []  # each chunk's events are let go once its rows are built
+        assert sorted(f.name for f in sx.spill.iterdir()) == sorted(f"clean-{c}.arrow" for c in range(sx.n_chunks))  # no raw spill left
+        assert sum(p.events.height for p in sx.parts()) == export.events.height
+    assert not sx.spill.exists()  # the spill folder goes with the context
     assert streamed.plan == whole.plan
     assert checked.per_cutoff.equals(preflight(export, config, plan).per_cutoff)
     assert streamed.builder.spec_ == whole.builder.spec_
