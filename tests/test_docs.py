@@ -106,9 +106,9 @@ def test_an_option_added_without_documentation_fails_the_check() -> None:
     assert cli_problems(parser, page) == ["propensity score: --limit is not documented", "propensity retrain: --dry-run is not documented"]
     invented = page.replace("| `--no-champion` |", "| `--no-champion`, `--no-champions` |", 1)
     assert cli_problems(build_parser(), invented) == ["propensity train: documented --no-champions does not exist"]
-    wrong_default = page.replace("| `--chunk-size CHUNK_SIZE` | `100000` |", "| `--chunk-size CHUNK_SIZE` | `50000` |")
+    wrong_default = page.replace("| `--chunk-size CHUNK_SIZE` | `100000` |", "| `--chunk-size CHUNK_SIZE` | `50000` |", 1)
     assert cli_problems(build_parser(), wrong_default) == [
-        "propensity score: `--chunk-size CHUNK_SIZE` default is documented as '`50000`', the code says '`100000`'"
+        "propensity train: `--chunk-size CHUNK_SIZE` default is documented as '`50000`', the code says '`100000`'"
     ]
 
 
