@@ -39,7 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import polars as pl
 
@@ -120,7 +120,6 @@ _HAS_LETTER = r"[^\W\d_]"
 _REFERENCE = re.compile(r"@([a-z_]+)")
 _PLACEHOLDER_NAME = re.compile(r"\{([a-z_]+)\}")
 
-Alternative = Union[str, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
