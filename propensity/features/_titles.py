@@ -117,9 +117,8 @@ VOCABULARY: str = "data/job_titles.toml"
 _DOTTED_LETTER = r"(?<=\b[a-z])\.(?=[a-z]\b)"  # "v.p." -> "vp.", "c.e.o" -> "ceo"
 _NON_WORD = r"[\W_]+"
 _HAS_LETTER = r"[^\W\d_]"
-_REFERENCE = re.compile(r"@([a-z_]+)")
-_PLACEHOLDER_NAME = re.compile(r"\{([a-z_]+)\}")
-
+_REFERENCE = r"@([a-z_]+)"  # "@name": the alternatives of a fragment
+_PLACEHOLDER_NAME = r"\{([a-z_]+)\}"  # {name} inside a pattern: the text of a one-pattern fragment
 
 
 @dataclass(frozen=True)
@@ -215,7 +214,7 @@ class _Fragments:
                 raise TitleVocabularyError(self.source, key, f"{{{m.group(1)}}} is not a fragment holding one pattern", pattern)
             return value
 
-        return _PLACEHOLDER_NAME.sub(one, pattern)
+        return re.sub(_PLACEHOLDER_NAME, one, pattern)
 
     def alternatives(self, value: Any, key: str, seen: tuple[str, ...] = ()) -> list[str]:
         items = value if isinstance(value, list) else [value]
@@ -224,7 +223,7 @@ class _Fragments:
         out: list[str] = []
         for i, item in enumerate(items):
             where = f"{key}, pattern {i + 1}" if isinstance(value, list) else key
-            ref = _REFERENCE.fullmatch(item) if isinstance(item, str) else None
+            ref = re.fullmatch(_REFERENCE, item) if isinstance(item, str) else None
             if ref is not None:
                 name = ref.group(1)
                 if name not in self.table:
