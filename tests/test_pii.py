@@ -134,7 +134,7 @@ def test_the_canary_is_in_the_input_and_was_scored(canary) -> None:  # type: ign
 def test_no_canary_in_the_mlflow_store_db_or_any_artifact(canary) -> None:  # type: ignore[no-untyped-def]
     files = [f for f in canary["store"].rglob("*") if f.is_file()]
     assert canary["store"] / "mlflow.db" in files
-    assert any(f.name == "booster.txt" for f in files) and any(f.name == "drivers.png" for f in files)
+    assert any(f.name == "booster.txt" for f in files) and any(f.name == "drivers.svg" for f in files)
     assert _leaks(files) == []
 
 

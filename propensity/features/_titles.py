@@ -5,99 +5,57 @@ Titles in a CRM are typed by people: "Sr. Director - Marketing", "V.P. Sales | A
 from two closed vocabularies, :data:`SENIORITIES` and :data:`DEPARTMENTS`, with ordered
 word-boundary rules: the first rule that matches wins, so the most specific rules come first.
 
+The rules, the abbreviations and the placeholders are data: ``propensity/data/job_titles.toml``,
+shipped with the package and commented rule by rule (docs/getting-started.md, "Job titles", points
+teams to it). :func:`title_rules` reads and checks it once, the first time a title is parsed; this module
+keeps the logic.
+
 How a title is read
 -------------------
 1. ``None``, empty and whitespace-only titles, and placeholders ("n/a", "-", "none", "unknown",
    "Select", ...) are ``("unknown", "unknown")``. So is a title with no letters ("🚀🚀", "123").
 2. The title is stripped and cut to :data:`MAX_TITLE_CHARS` characters, so a 10,000-character
    string costs no more than a short one.
-3. It is split into segments at ``|``, ``@``, ``•``, ``·``, ``//`` and the words " at ",
-   " chez ", " bei ": "VP Sales | Acme Corp" and "Head of Data @ Acme" drop the company. The first
+3. It is split into segments (at ``|``, ``@``, ``•``, ``·``, ``//`` and the words " at ",
+   " chez ", " bei "): "VP Sales | Acme Corp" and "Head of Data @ Acme" drop the company. The first
    segment with a recognised word is used (so "Acme Corp | CEO" still finds the CEO); if none has
    one, the first non-empty segment decides.
 4. The segment is NFKC-normalised, case-folded, Latin accents are removed ("Geschäftsführer" ->
    "geschaftsfuhrer", "Diretor" stays), other scripts are kept, "V.P." becomes "vp", "&" becomes
-   "and" and every other punctuation mark or emoji becomes a space.
-5. Abbreviations are expanded: CEO/CFO/CTO/CIO/CISO/CMO/COO/CRO/CHRO/CPO/CDO/CLO -> "chief ...
-   officer", Sr/Snr -> senior, Jr -> junior, Mgr -> manager, Mktg -> marketing, Eng -> engineering,
-   Dev -> developer, Ops -> operations, BDR/SDR -> business/sales development representative,
-   AE -> account executive, BD -> business development, RevOps -> revenue operations,
-   GM -> general manager, GC -> general counsel, PM -> product manager, PDG/DG, DRH, DAF (French).
-
-Seniority rules, first match wins
----------------------------------
-- ``student``: unambiguous student phrases: "PhD student", "MBA candidate", "graduate student",
-  "research/teaching assistant", "student intern", "working student", "Werkstudent", "étudiant",
-  "estudiante", "estudante", "aluno".
-- ``individual`` (override): "assistant to ...", "executive assistant", any "assistant" not
-  directly followed by a rank word, intern, trainee, apprentice, coordinator, junior, and their
-  German, French, Spanish, Portuguese and Italian forms. This is why "Assistant to the VP" is not
-  ``vp``. An assistant directly followed by a rank keeps that rank: "Assistant Vice President"
-  (AVP, a banking grade) is ``vp``, "Assistant Director" is ``director``, "Assistant Manager" is
-  ``manager``.
-- ``c_level``: "Chief ... Officer" and every "chief" except "Chief of Staff"; President (not Vice
-  President); Founder, Co-founder; Owner (not Product/Process/Service/... Owner); Managing Director;
-  Managing/Founding/General/Senior Partner and a bare "Partner" (not "Partner Manager", "HR Business
-  Partner"); Chairman, Board Member; Entrepreneur; Geschäftsführer, Vorstand, Inhaber, Gründer,
-  PDG/Directeur Général, Gérant, Director General/Ejecutivo, Diretor Geral, Sócio, Dueño/Dono,
-  Amministratore Delegato, Titolare, Eigenaar.
-- ``vp``: VP, SVP, EVP, AVP, RVP, GVP, CVP, "Vice President" in several languages, and General
-  Counsel (the officer who heads legal; "Assistant/Associate/Deputy General Counsel" are not).
-- ``director``: Director and its translations, Dir., General Manager / Gerente General (a business
-  unit's P&L owner, deliberately not c_level), Executive Director, Chief of Staff, Subdirector.
-- ``head``: "Head (of)", Headteacher, Dean, German "Leiter/Leitung" (except Team-/Gruppen-/Projekt-/
-  Schichtleiter), Spanish "Jefe/Jefa", French "Chef (de)", Portuguese "Chefe". "Director/Head of IT"
-  is ``director``: both rank 4 and the director rule comes first.
-- ``manager``: Manager (also "Senior Manager" and German compounds like "Produktmanager"),
-  Supervisor, Team Lead(er), Teamleiter, Projektleiter, Gerente, Gestor, Responsable, Responsabile,
-  Chef de projet, Jefe de proyecto, Encargado.
-- ``senior``: Senior, Sr, Snr, Lead (not "Lead Generation"), Principal, Distinguished,
-  Staff Engineer/Scientist/....
-- ``student``: a bare "student" (after the ranks, so "Student Success Manager" is ``manager`` and
-  "Dean of Students" is ``head``).
-- ``individual``: every other title with letters ("Nurse", "Consultant", "Account Executive").
-
-A few Cyrillic, Chinese and Japanese titles are recognised too (директор, 经理, 总监, 部長, ...).
-
-Department rules, first match wins
-----------------------------------
-1. ``executive`` for top-of-company roles (CEO, President, Founder, Owner, Managing Director,
-   Chairman, Board, Geschäftsführer, ...), even when a function is named: "Co-founder & CTO" is
-   ``executive``, as is "Executive Assistant to the CEO".
-2. ``engineering`` for "Chief Technology Officer" and "Tech Lead"; ``it`` for "data center".
-3. Functions in this order: ``legal``, ``hr``, ``finance``, ``marketing``, ``sales``,
-   ``customer_success``, ``data``, ``it``, ``engineering``, ``product``, ``education``,
-   ``operations``. The order settles titles that name two: "Sales Recruiter" is ``hr``, "Revenue
-   Accountant" ``finance``, "Product Marketing Manager" and "Sales & Marketing Director"
-   ``marketing``, "Sales Engineer" ``sales``, "Data Engineer" ``data``, "Network Engineer" ``it``.
-   "Financial Services" is an industry, not ``finance``.
-4. ``executive`` for softer leadership words when no function was named: General Manager, Executive
-   Director, Chief of Staff, Partner, a bare "Executive".
-5. Generic words last: analyst and scientist -> ``data``; support, customer, client ->
-   ``customer_success``; design -> ``product``; technology, tech -> ``it``.
-6. Nothing matched: ``executive`` for a ``c_level`` title ("Chief Officer", "Owner"), ``education``
-   for a ``student`` ("MBA Candidate", "Research Assistant"), otherwise ``other``.
-
-Ambiguous abbreviations are read one way, on purpose: CRO is Chief Revenue Officer (``sales``), CPO
-Chief Product Officer (``product``), CDO Chief Data Officer (``data``); CSO, CCO and CAO are a chief
-with no function (``executive``).
+   "and" and every other punctuation mark or emoji becomes a space; then the abbreviations are
+   expanded (CEO -> "chief executive officer", Sr -> senior, Mktg -> marketing, ...).
+5. The seniority is the label of the first seniority rule that matches, else ``individual``; the
+   department the label of the first department rule that matches, else the department the file
+   gives the seniority (``executive`` for ``c_level``, ``education`` for ``student``), else ``other``.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import tomllib
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
 
 import polars as pl
+
+from propensity._errors import PropensityError
 
 __all__ = [
     "DEPARTMENTS",
     "MAX_TITLE_CHARS",
     "SENIORITIES",
     "SENIORITY_RANK",
+    "TitleRules",
+    "TitleVocabularyError",
+    "VOCABULARY",
     "parse_title",
     "parse_titles",
+    "title_rules",
 ]
 
 SENIORITIES: tuple[str, ...] = (
@@ -152,438 +110,235 @@ MAX_TITLE_CHARS: int = 200
 
 _UNKNOWN: tuple[str, str] = ("unknown", "unknown")
 
+VOCABULARY: str = "data/job_titles.toml"
+"""The shipped job-title vocabulary, relative to the ``propensity`` package."""
+
+# The mechanics of normalising (not vocabulary): compiled with the rules, once.
+_DOTTED_LETTER = r"(?<=\b[a-z])\.(?=[a-z]\b)"  # "v.p." -> "vp.", "c.e.o" -> "ceo"
+_NON_WORD = r"[\W_]+"
+_HAS_LETTER = r"[^\W\d_]"
+_REFERENCE = r"@([a-z_]+)"  # "@name": the alternatives of a fragment
+_PLACEHOLDER_NAME = r"\{([a-z_]+)\}"  # {name} inside a pattern: the text of a one-pattern fragment
+
+
+@dataclass(frozen=True)
+class TitleRules:
+    """The job-title vocabulary of :data:`VOCABULARY`, compiled: what :func:`parse_title` applies."""
+
+    source: str
+    latin_letters: Mapping[str, str]
+    segment_split: re.Pattern[str]
+    placeholder: re.Pattern[str]
+    abbreviations: Mapping[str, str]
+    abbreviation: re.Pattern[str]
+    seniority: tuple[tuple[str, re.Pattern[str]], ...]
+    department: tuple[tuple[str, re.Pattern[str]], ...]
+    department_by_seniority: Mapping[str, str]
+    dotted_letter: re.Pattern[str] = field(default_factory=lambda: re.compile(_DOTTED_LETTER))
+    non_word: re.Pattern[str] = field(default_factory=lambda: re.compile(_NON_WORD))
+    has_letter: re.Pattern[str] = field(default_factory=lambda: re.compile(_HAS_LETTER))
+
+
+class TitleVocabularyError(PropensityError):
+    """The job-title vocabulary file cannot be read: the message names the file, the key and the bad value."""
+
+    def __init__(self, source: str, key: str, problem: str, example: object = None) -> None:
+        text = f"{source}: {key}: {problem}"
+        if example is not None:
+            shown = repr(example)
+            text += f" (example: {shown[:77] + '...' if len(shown) > 80 else shown})"
+        super().__init__(text)
+
+
+@functools.cache
+def title_rules(path: str | Path | None = None) -> TitleRules:
+    """The job-title rules, read and checked once: the shipped :data:`VOCABULARY`, or the file `path`.
+
+    Raises:
+        TitleVocabularyError: the file is not TOML, lacks a key, has a key it does not know, a label
+            outside :data:`SENIORITIES` / :data:`DEPARTMENTS`, an unknown ``@fragment`` or a pattern
+            that is not a regular expression.
+    """
+    if path is None:
+        source = f"propensity/{VOCABULARY}"
+        text = files("propensity").joinpath(VOCABULARY).read_text(encoding="utf-8")
+    else:
+        source = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TitleVocabularyError(source, "file", f"cannot be read ({exc.__class__.__name__})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TitleVocabularyError(source, "file", f"not valid TOML ({exc})") from None
+    return _compile(data, source)
+
+
+def _table(data: Mapping[str, Any], key: str, source: str, keys: set[str] | None = None) -> dict[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise TitleVocabularyError(source, key, "missing, or not a table" if value is None else "must be a table", value)
+    odd = sorted(set(value) - keys) if keys is not None else []
+    if odd:
+        raise TitleVocabularyError(source, f"{key}.{odd[0]}", f"unknown key (expected one of {', '.join(sorted(keys or ()))})")
+    return value
+
+
+def _strings(value: Any, key: str, source: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not value:
+        raise TitleVocabularyError(source, key, "must be a non-empty table of words", value)
+    bad = next(((k, v) for k, v in value.items() if not isinstance(v, str) or not v), None)
+    if bad is not None:
+        raise TitleVocabularyError(source, f"{key}.{bad[0]}", "must be a non-empty string", bad[1])
+    return dict(value)
+
+
+def _regex(pattern: str, key: str, source: str, flags: int = 0) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise TitleVocabularyError(source, key, f"not a regular expression ({exc})", pattern) from None
+
+
+class _Fragments:
+    """The [fragments] table: "@name" splices a fragment's alternatives, {name} a one-pattern fragment's text."""
+
+    def __init__(self, table: Mapping[str, Any], source: str) -> None:
+        self.table, self.source = table, source
+
+    def text(self, pattern: str, key: str) -> str:
+        def one(m: re.Match[str]) -> str:
+            value = self.table.get(m.group(1))
+            if not isinstance(value, str):
+                raise TitleVocabularyError(self.source, key, f"{{{m.group(1)}}} is not a fragment holding one pattern", pattern)
+            return value
+
+        return re.sub(_PLACEHOLDER_NAME, one, pattern)
+
+    def alternatives(self, value: Any, key: str, seen: tuple[str, ...] = ()) -> list[str]:
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            raise TitleVocabularyError(self.source, key, "must list at least one pattern", value)
+        out: list[str] = []
+        for i, item in enumerate(items):
+            where = f"{key}, pattern {i + 1}" if isinstance(value, list) else key
+            ref = re.fullmatch(_REFERENCE, item) if isinstance(item, str) else None
+            if ref is not None:
+                name = ref.group(1)
+                if name not in self.table:
+                    raise TitleVocabularyError(self.source, where, f"no fragment named {name!r} in [fragments]", item)
+                if name in seen:
+                    raise TitleVocabularyError(self.source, where, "a fragment that refers back to itself", " -> ".join((*seen, name)))
+                out += self.alternatives(self.table[name], f"fragments.{name}", (*seen, name))
+            elif isinstance(item, str) and item:
+                out.append(self.text(item, where))
+            elif isinstance(item, dict) and set(item) == {"not_after", "pattern"} and isinstance(item["pattern"], str) \
+                    and isinstance(item["not_after"], list) and all(isinstance(w, str) and w for w in item["not_after"]):
+                # Python's look-behinds are fixed-width: one per word
+                out.append("".join(f"(?<!{w} )" for w in item["not_after"]) + self.text(item["pattern"], where))
+            else:
+                raise TitleVocabularyError(
+                    self.source, where, 'must be a pattern, "@fragment" or { not_after = [words], pattern = \'...\' }', item
+                )
+        return out
+
+    def rule(self, value: Any, key: str) -> re.Pattern[str]:
+        """One pattern of a rule's alternatives, each carrying its own boundaries."""
+        alternatives = self.alternatives(value, key)
+        for i, alt in enumerate(alternatives):
+            _regex(alt, f"{key}, pattern {i + 1}" if isinstance(value, list) else key, self.source)
+        return _regex("|".join(f"(?:{alt})" for alt in alternatives), key, self.source)
+
+
+def _rules(data: Mapping[str, Any], key: str, labels: tuple[str, ...], fragments: _Fragments, source: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    rows = data.get(key)
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise TitleVocabularyError(source, key, f"missing: a list of [[{key}]] rules, each with a label and a match list", rows)
+    out = []
+    allowed = [x for x in labels if x != "unknown"]
+    for i, row in enumerate(rows):
+        where = f"{key} rule {i + 1}" + (f" ({row['label']})" if isinstance(row.get("label"), str) else "")
+        if set(row) != {"label", "match"}:
+            odd = sorted(set(row) - {"label", "match"}) or sorted({"label", "match"} - set(row))
+            raise TitleVocabularyError(source, f"{where}, {odd[0]}", "every rule has exactly a label and a match list")
+        if row["label"] not in allowed:
+            raise TitleVocabularyError(source, f"{where}, label", f"not a {key} label (one of {', '.join(allowed)})", row["label"])
+        out.append((row["label"], fragments.rule(row["match"], f"{where}, match")))
+    return tuple(out)
+
+
+def _compile(data: Mapping[str, Any], source: str) -> TitleRules:
+    odd = sorted(set(data) - {"normalise", "abbreviations", "fragments", "seniority", "department", "department_by_seniority"})
+    if odd:
+        raise TitleVocabularyError(source, odd[0], "unknown key")
+    norm = _table(data, "normalise", source, {"latin_letters", "segment_split", "placeholder"})
+    for key in ("segment_split", "placeholder"):
+        if not isinstance(norm.get(key), str):
+            raise TitleVocabularyError(source, f"normalise.{key}", "missing, or not a pattern", norm.get(key))
+    abbreviations = _strings(data.get("abbreviations"), "abbreviations", source)
+    fragments = _Fragments(_table(data, "fragments", source), source)
+    by_seniority = _strings(data.get("department_by_seniority"), "department_by_seniority", source)
+    for seniority, department in by_seniority.items():
+        if seniority not in SENIORITIES or department not in DEPARTMENTS:
+            raise TitleVocabularyError(source, f"department_by_seniority.{seniority}", "a seniority and a department of the vocabularies", department)
+    return TitleRules(
+        source=source,
+        latin_letters=_strings(norm.get("latin_letters"), "normalise.latin_letters", source),
+        segment_split=_regex(norm["segment_split"], "normalise.segment_split", source, re.IGNORECASE),
+        placeholder=_regex(norm["placeholder"], "normalise.placeholder", source),
+        abbreviations=abbreviations,
+        # the longest first, so "biz dev" wins over "dev"
+        abbreviation=_regex(
+            r"\b(?:" + "|".join(re.escape(k) for k in sorted(abbreviations, key=len, reverse=True)) + r")\b", "abbreviations", source
+        ),
+        seniority=_rules(data, "seniority", SENIORITIES, fragments, source),
+        department=_rules(data, "department", DEPARTMENTS, fragments, source),
+        department_by_seniority=by_seniority,
+    )
+
+
 # --------------------------------------------------------------------------------------------------
 # Normalisation
 # --------------------------------------------------------------------------------------------------
-
-# Latin letters that NFKD does not decompose into an ASCII base.
-_LATIN_SPECIALS: dict[str, str] = {
-    "æ": "ae",
-    "œ": "oe",
-    "ø": "o",
-    "ł": "l",
-    "đ": "d",
-    "ð": "d",
-    "þ": "th",
-    "ı": "i",
-}
-
-_SEGMENT_SPLIT = re.compile(r"\s*(?:[|@•·]|//|\s(?:at|chez|bei)\s)\s*", re.IGNORECASE)
-_DOTTED_LETTER = re.compile(r"(?<=\b[a-z])\.(?=[a-z]\b)")  # "v.p." -> "vp.", "c.e.o" -> "ceo"
-_AMPERSAND = re.compile(r"&")
-_NON_WORD = re.compile(r"[\W_]+")
-_HAS_LETTER = re.compile(r"[^\W\d_]")
-_PLACEHOLDER = re.compile(
-    r"^(?:n ?a|none|null|nil|nan|unknown|unspecified|undefined|tbd|tba|other|others|select|"
-    r"title|job title|no title|not (?:provided|available|specified|applicable|given)|x+|test)$"
-)
-
-_ABBREVIATIONS: dict[str, str] = {
-    "ceo": "chief executive officer",
-    "cfo": "chief financial officer",
-    "coo": "chief operating officer",
-    "cto": "chief technology officer",
-    "cio": "chief information officer",
-    "ciso": "chief information security officer",
-    "cmo": "chief marketing officer",
-    "cro": "chief revenue officer",
-    "chro": "chief human resources officer",
-    "cpo": "chief product officer",
-    "cdo": "chief data officer",
-    "cdao": "chief data officer",
-    "clo": "chief legal officer",
-    "cso": "chief officer",
-    "cco": "chief officer",
-    "cao": "chief officer",
-    "cxo": "chief officer",
-    "sr": "senior",
-    "snr": "senior",
-    "jr": "junior",
-    "jnr": "junior",
-    "mgr": "manager",
-    "mngr": "manager",
-    "mgmt": "management",
-    "mktg": "marketing",
-    "mkt": "marketing",
-    "mkting": "marketing",
-    "eng": "engineering",
-    "engr": "engineering",
-    "engg": "engineering",
-    "dev": "developer",
-    "devs": "developers",
-    "ops": "operations",
-    "bdr": "business development representative",
-    "sdr": "sales development representative",
-    "ae": "account executive",
-    "bd": "business development",
-    "bizdev": "business development",
-    "biz dev": "business development",
-    "bus dev": "business development",
-    "revops": "revenue operations",
-    "salesops": "sales operations",
-    "mops": "marketing operations",
-    "bizops": "business operations",
-    "hrbp": "hr business partner",
-    "gc": "general counsel",
-    "gm": "general manager",
-    "pm": "product manager",
-    "dir": "director",
-    "asst": "assistant",
-    "assoc": "associate",
-    "exec": "executive",
-    "acct": "account",
-    "pres": "president",
-    "ml": "machine learning",
-    "bi": "business intelligence",
-    "pdg": "president directeur general",
-    "dg": "directeur general",
-    "drh": "directeur ressources humaines",
-    "daf": "directeur administratif et financier",
-    "dsi": "informatique",
-    "rrhh": "recursos humanos",
-}
-_ABBREVIATION = re.compile(
-    r"\b(?:"
-    + "|".join(re.escape(key) for key in sorted(_ABBREVIATIONS, key=len, reverse=True))
-    + r")\b"
-)
 
 
 @functools.lru_cache(maxsize=4096)
 def _fold_char(char: str) -> str:
     """Strip accents from a Latin letter; leave other scripts and symbols untouched."""
-    special = _LATIN_SPECIALS.get(char)
+    special = title_rules().latin_letters.get(char)
     if special is not None:
         return special
     base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
     return base if base and base.isascii() else char
 
 
-def _normalize(segment: str) -> str:
+def _normalize(segment: str, rules: TitleRules) -> str:
     """Lower-case, accent-free, punctuation-free, abbreviation-expanded text, single-spaced."""
     text = unicodedata.normalize("NFKC", segment).casefold()
     if not text.isascii():
         text = "".join(c if c.isascii() else _fold_char(c) for c in text)
-    text = _DOTTED_LETTER.sub("", text)
-    text = _AMPERSAND.sub(" and ", text)
-    text = " ".join(_NON_WORD.sub(" ", text).split())
-    return _ABBREVIATION.sub(lambda m: _ABBREVIATIONS[m.group(0)], text)
-
-
-# --------------------------------------------------------------------------------------------------
-# Seniority rules
-# --------------------------------------------------------------------------------------------------
-
-
-def _any(*alternatives: str) -> re.Pattern[str]:
-    """Compile alternatives into one pattern (each carries its own boundaries)."""
-    return re.compile("|".join(f"(?:{alt})" for alt in alternatives))
-
-
-def _not_after(*words: str) -> str:
-    """Negative look-behinds, one per word (Python needs each to be fixed-width)."""
-    return "".join(f"(?<!{word} )" for word in words)
-
-
-_RANK_WORDS = r"(?:vice president|[a-z]?vp|director|manager|general manager|head)\b"
-
-_OWNER = (
-    _not_after(
-        "product", "process", "service", "data", "system", "systems", "application", "app",
-        "platform", "technical", "content", "risk", "control", "budget", "account", "solution",
-        "feature", "release", "relationship", "asset", "program", "project", "category", "channel",
-        "business process", "technology", "model", "domain",
-    )
-    + r"\b(?:co )?owners?\b"
-)
-_PARTNER = (
-    r"\b(?:managing|founding|general|senior|equity|name|executive) partners?\b",
-    _not_after(
-        "business", "channel", "alliance", "alliances", "hr", "human resources", "people", "talent",
-        "strategic", "finance", "financial", "technology", "sales", "account", "solutions",
-        "implementation", "success", "learning", "delivery", "relationship", "customer", "client",
-        "marketing", "integration", "growth", "brand", "agency", "media", "reseller",
-    )
-    + r"\bpartners?\b(?! (?:manager|management|marketing|success|development|sales|program|account|"
-    r"operations|engineer|solutions|enablement|ecosystem|relations|alliances?|channel|lead|"
-    r"specialist|executive|director|support|network|experience|integrations?)\b)",
-)
-_PRESIDENT = r"(?<!vice )\bpresident[ea]?\b|(?<!вице )президент|(?<!副)总裁|社長|代表取締役"
-_FOUNDER = (
-    r"\b(?:co )?founders?\b|\bcofounders?\b|grunder|gruender|\b(?:co )?fondat(?:eur|rice)\b|"
-    r"\bcofondat(?:eur|rice)\b|\b(?:co)?fundador(?:a|es)?\b|\bco fundador(?:a)?\b|"
-    r"\bentrepreneur\b|основател|创始人|創業者|創始人"
-)
-_TOP_ROLES = (
-    r"\bchief executive\b",
-    _PRESIDENT,
-    _FOUNDER,
-    _OWNER,
-    r"\bmanaging directors?\b|\bmanaging director(?:in)?\b",
-    r"\bgesch(?:a|ae)fts(?:f(?:u|ue)hrer(?:in)?|leitung|leiter(?:in)?)\b",
-    r"\bchair(?:man|woman|person)\b|\bchair of the board\b|\bboard (?:member|director)\b|"
-    r"\bmember of the board\b|\bboard of directors\b",
-    r"\bvorstand|\binhaber(?:in)?\b",
-    r"\bdirect(?:eur|rice) general(?:e)?\b|\bdirector(?:a)? (?:general|ejecutiv[oa])\b|"
-    r"\bdiret(?:or|ora) (?:geral|presidente)\b",
-    r"\bgerante?\b|\bamministratore delegato\b|\btitolare\b|\beigenaar\b",
-    r"\bsoci[oa]s?\b|\bduen[oa]\b|\bdono\b|\bpropri(?:etaire|etario|etaria)\b|\bpropietari[oa]\b",
-    r"генеральн\w* директор|владел|董事长|首席执行官",
-)
-
-_STUDENT_STRONG = _any(
-    r"\b(?:phd|ph d|doctoral|doctorate|mba|msc|ms|ma|master s?|masters|bachelor s?|bachelors|"
-    r"graduate|grad|undergraduate|undergrad|postgraduate|university|college|high school) "
-    r"(?:student|candidate)s?\b",
-    r"\b(?:research|teaching|graduate) assistant\b",
-    r"\bstudent (?:intern|assistant|worker|trainee|researcher)\b|\bworking student\b",
-    r"\bundergrad(?:uate)?\b|\bdoktorand(?:in)?\b|\bwerkstudent(?:in)?\b",
-    r"\betudiant(?:e)?\b|\bestudiante\b|\bestudante\b|\balun[oa]\b|\balumn[oa]\b|\bstudentessa\b",
-    r"студент|аспирант|学生",
-)
-_JUNIOR_OVERRIDE = _any(
-    r"\bassistant to\b",
-    r"\b(?:assistant|assistante|assistent|assistentin|assistente|asistente)\b"
-    f"(?! {_RANK_WORDS})",
-    r"\binterns?\b|\btrainee\b|\bapprentice\w*|\bpraktikant(?:in)?\b|\bstagiaire\b|\bbecari[oa]\b|"
-    r"\bpracticante\b|\bestagiari[oa]\b|\btirocinante\b|\bazubi\b|\bauszubildende\w*|"
-    r"\balternant(?:e)?\b|\bjunior\b",
-    r"\bcoordinat(?:or|eur|rice|ore)s?\b|\bcoordinador(?:a)?\b|\bcoordenador(?:a)?\b|"
-    r"\bkoordinator(?:in)?\b",
-    r"стажер|实习生|インターン|ассистент",
-)
-_C_LEVEL = _any(
-    r"\bchief\b(?! of staff\b)",
-    *_TOP_ROLES,
-    *_PARTNER,
-    r"首席|最高\w*責任者|取締役",
-)
-_VP = _any(
-    r"\b[aegrsc]?vp\b|\bv p\b|\bvice ?president[ea]?s?\b|\bvizeprasident(?:in)?\b",
-    _not_after("assistant", "associate", "deputy") + r"\bgeneral counsel\b",
-    r"вице президент|副总裁|副社長",
-)
-_DIRECTOR = _any(
-    r"\bdirectors?\b|\bdirector(?:a|es)\b|\bdirect(?:eur|rice)s?\b|\bdiret(?:or|ora|ores)\b|"
-    r"\bdirektor(?:in)?\b|\bdirett(?:ore|rice)\b|\bsubdirector(?:a)?\b",
-    r"\bgeneral managers?\b|\bgerente general\b|\bchief of staff\b",
-    r"директор|总监|总经理|本部長",
-)
-_HEAD = _any(
-    r"\bhead\b(?! (?:hunter|hunting)\b)|\bhead(?:teacher|master|mistress)\b|\bdeans?\b",
-    _not_after("team", "gruppen", "projekt", "schicht")
-    + r"(?<!team)(?<!gruppen)(?<!projekt)(?<!schicht)leit(?:er|erin|ung)\b",
-    r"\bjef[ea]s?\b(?! de proyectos?\b)|\bchef\b(?! de projets?\b)|\bchefe\b",
-    r"руководител|начальник|部長|负责人",
-)
-_MANAGER = _any(
-    r"managers?\b|\bmanagerin\b",
-    r"\bsupervisor(?:a|in)?s?\b|\bteam lead(?:er)?s?\b|\bforem[ae]n\b|\bsuperintendent\b",
-    r"\b(?:team|gruppen|projekt|schicht)leit(?:er|erin|ung)\b",
-    r"\bgerentes?\b|\bsubgerente\b|\bgestor(?:a)?\b|\bresponsab(?:le|ile)s?\b|"
-    r"\bchef de projets?\b|\bjef[ea] de proyectos?\b|\bencargad[oa]\b",
-    r"менеджер|(?<!总)经理|主管|課長|マネージャー|マネジャー",
-)
-_SENIOR = _any(
-    r"\bsenior\b|\bsnr\b",
-    r"\blead\b(?! (?:generation|gen|qualification|nurturing|management|routing)\b)",
-    r"\bprincipal\b|\bdistinguished\b",
-    r"\bstaff (?:engineer|software|scientist|data|developer|designer|architect|product|"
-    r"machine learning|researcher|analyst)\b",
-    r"старш|高级|シニア",
-)
-_STUDENT_WEAK = _any(r"\bstudents?\b|\bstudentin\b")
-
-_SENIORITY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("student", _STUDENT_STRONG),
-    ("individual", _JUNIOR_OVERRIDE),
-    ("c_level", _C_LEVEL),
-    ("vp", _VP),
-    ("director", _DIRECTOR),
-    ("head", _HEAD),
-    ("manager", _MANAGER),
-    ("senior", _SENIOR),
-    ("student", _STUDENT_WEAK),
-)
-
-# --------------------------------------------------------------------------------------------------
-# Department rules
-# --------------------------------------------------------------------------------------------------
-
-_DEPARTMENT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("executive", _any(*_TOP_ROLES)),
-    ("engineering", _any(r"\bchief (?:technology|technical) officer\b|\btech lead\b")),
-    ("it", _any(r"\bdata ?cent(?:er|re)s?\b")),
-    (
-        "legal",
-        _any(
-            r"\blegal\b|\bcounsel\b|\battorneys?\b|\blawyers?\b|\bparalegal\b|\bcompliance\b|"
-            r"\bprivacy\b|\bdata protection\b|\bdpo\b|\bcontracts?\b|\bsolicitor\b|\bbarrister\b",
-            r"\bjuridi(?:que|co|ca)\b|\bjurist\w*|\babogad[oa]\b|\badvogad[oa]\b|\bavocat\w*|"
-            r"\brechtsanw\w*|\bjustiziar\w*|datenschutz|юрист|юридическ|法务|法務",
-        ),
-    ),
-    (
-        "hr",
-        _any(
-            r"\bhr\b|\bhris\b|\bhuman resources?\b|\bhuman capital\b|\bpeople\b|\btalent\b|"
-            r"\brecruit\w*|\bstaffing\b|\bpayroll\b|\bpersonnel\b|\bbenefits\b|\bcompensation\b|"
-            r"\blearning and development\b|\bl and d\b|\bdiversity\b|\bworkforce\b|\bhead ?hunt\w*",
-            r"\bpersonal\w+|\bpersonal\b(?! (?:assistant|assistent\w*|trainer|banker|shopper|care|"
-            r"stylist|chef|secretary|injury|finance|lines?)\b)",
-            r"\brh\b|\brecursos humanos\b|\bressources humaines\b|\brisorse umane\b|"
-            r"кадр|персонал|人力资源|人事",
-        ),
-    ),
-    (
-        "finance",
-        _any(
-            r"\bfinances?\b|\bfinancial\b(?! (?:services|institutions?)\b)|\bfinancier|\bfinanceir|"
-            r"\bfinanz|\bfinancas\b",
-            r"\baccounting\b|\baccountants?\b|\baccounts (?:payable|receivable)\b|\bcontroll(?:er|"
-            r"ing)\b|"
-            r"\bcomptroller\b|\btreasur\w*|\btax\b|\baudit\w*|\bfp and a\b|\bbookkeep\w*|"
-            r"\bbilling\b|"
-            r"\binvestor relations\b|\bactuar\w*|\binvestments?\b|\brisk\b|\bcredit\b",
-            r"buchhalt|buchhaltung|\bcomptab\w*|\bcontab\w*|\bcontador(?:a)?\b|\btesorer\w*|"
-            r"финанс|бухгалтер|财务|経理|財務",
-        ),
-    ),
-    (
-        "marketing",
-        _any(
-            r"\bmarketing|\bmarketeer\b|\bmarketer\b|\bbrand(?:ing|s)?\b|\bcommunications?\b|"
-            r"\bcomms\b|"
-            r"\bpr\b|\bpublic relations\b|\bcontent\b|\bseo\b|\bsem\b|\bppc\b|\bsocial media\b|"
-            r"\bdemand gen\w*|\blead gen\w*|\bgrowth\b|\bevents?\b|\badvertising\b|\bmedia\b|"
-            r"\bcopywrit\w*|"
-            r"\bcampaigns?\b|\bcreative\b|\bgraphic design\w*|\bmartech\b|\babm\b",
-            r"\bmercadotecnia\b|\bmercadeo\b|\bmercadologia\b|\bwerbung\b|\bkommunikation\b|"
-            r"маркетинг|市场|营销|マーケティング|広報",
-        ),
-    ),
-    (
-        "sales",
-        _any(
-            r"\bsales\b|\bsales(?:person|man|woman|people)\b|\bbusiness development\b|\brevenue\b|"
-            r"\baccounts?\b|\bkey accounts?\b|\bpre ?sales\b|\bchannel\b|\bpartnerships?\b|"
-            r"\balliances?\b|\bpartner (?:manager|management|sales|development)\b|"
-            r"\bgo to market\b|\bgtm\b|\bdeal desk\b|\bcommercial\b",
-            r"vertrieb|verkauf|\baussendienst\b|\bgeschaftsentwicklung\b|\bventes?\b|\bventas\b|"
-            r"\bvendas\b|\bvendite\b|\bcomercial\b|\bcommerciale\b|\bvendedor(?:a|es)?\b|"
-            r"\bverkoop\b|\bdesarrollo de negocios?\b|\bdesenvolvimento de negocios\b",
-            r"продаж|销售|営業",
-        ),
-    ),
-    (
-        "customer_success",
-        _any(
-            r"\bcustomer (?:success|experience|support|service|services|care|relations|"
-            r"onboarding)\b|"
-            r"\bclient (?:success|services|service|experience|relations|support|care)\b|\bcx\b|"
-            r"\bonboarding\b|\bimplementation\b|\bprofessional services\b",
-            r"\bkunden(?:service|dienst|betreuung|support|erfolg)\b|\bservice client\b|"
-            r"\batencion al cliente\b|\batendimento\b|\bsucesso do cliente\b|客户成功|カスタマーサクセス",
-        ),
-    ),
-    (
-        "data",
-        _any(
-            r"\bdata\b|\banalytics\b|\bbusiness intelligence\b|\bmachine learning\b|\bai\b|"
-            r"\bartificial intelligence\b|\bstatistic\w*|\binsights\b|\bmlops\b|\bdataops\b",
-            r"\bdaten|\bdatos\b|\bdados\b|\bdonnees\b|数据|данн",
-        ),
-    ),
-    (
-        "it",
-        _any(
-            r"\bit\b|\binformation (?:technology|security|systems?|management|officer)\b|"
-            r"\binfosec\b|"
-            r"\bcyber\w*|\bsecurity\b|\bnetworks?\b|\bnetworking\b|\binfrastructure\b|\bsysadmin\b|"
-            r"\bsystems? (?:administrator|admin|engineer|analyst)\b|\bhelp ?desk\b|"
-            r"\bservice desk\b|\bdesktop support\b|\bcloud\b|\bdba\b|\bdatabase administrator\b|"
-            r"\berp\b|\bsap\b|\bsecops\b|\bitops\b",
-            r"\binformatique\b|\binformatik\w*|\binformatica\b|\bsistemas\b|\bti\b|\bedv\b|"
-            r"\btecnologia da informacao\b|\bsystemes d information\b|\bит\b|信息技术",
-        ),
-    ),
-    (
-        "engineering",
-        _any(
-            r"\bengineer\w*|\bdevelop(?:er|ers|ment)\b|\bsoftware\b|\bprogramm(?:er|ing)\b|"
-            r"\bcoder\b|"
-            r"\bdevops\b|\bsre\b|\bsite reliability\b|\barchitect\w*|\bqa\b|\bquality assurance\b|"
-            r"\br and d\b|\bresearch and development\b|\bfirmware\b|\bembedded\b|\bfront ?end\b|"
-            r"\bback ?end\b|\bfull ?stack\b|\bios\b|\bandroid\b",
-            r"\bingenieu?r\w*|\bingenier[oa]\b|\bingenieria\b|\bengenheir[oa]\b|\bengenharia\b|"
-            r"\bingegnere\b|entwickl|\bdesarrollador\w*|\bdesenvolvedor\w*|\bdeveloppeur\w*|"
-            r"инженер|разработ|工程师|研发|エンジニア|開発",
-        ),
-    ),
-    (
-        "product",
-        _any(
-            r"\bproducts?\b|\bux\b|\bui\b|\buser (?:experience|research\w*)\b",
-            r"\bprodukt|\bproduit\b|\bproducto\b|\bproduto\b|产品|продукт",
-        ),
-    ),
-    (
-        "education",
-        _any(
-            r"\beducat\w*|\bteach\w*|\bprofessor\w*|\bprofessora\b|\bprofesor(?:a)?\b|"
-            r"\bprofesseur\b|\blecturer\b|\bfaculty\b|\bdeans?\b|\binstructor\b|\btutor\b|"
-            r"\bacademic\w*|\bschools?\b|\buniversit\w*|\bcolleges?\b|\bcurriculum\b|\blibrarian\b|"
-            r"\bhead(?:master|mistress)\b|\bstudents?\b|\bpostdoc\w*|\bpost doctoral\b|\bphd\b",
-            r"\blehrer\w*|\bdozent\w*|\benseignant\w*|\bdocente\b|\bmaestr[oa]\b|\bestudiante\b|"
-            r"\betudiant(?:e)?\b|\bestudante\b|\balun[oa]\b|\balumn[oa]\b|"
-            r"преподават|учител|教师|教授|教員",
-        ),
-    ),
-    (
-        "operations",
-        _any(
-            r"\boperations?\b|\boperating\b|\boperational\b|\bsupply chain\b|\blogistic\w*|"
-            r"\bprocurement\b|\bpurchasing\b|\bbuyers?\b|\bsourcing\b|\bfacilit(?:y|ies)\b|"
-            r"\boffice manager\b|\badministrat\w*|\bprojects?\b|\bprogram(?:me)?s?\b|\bpmo\b|"
-            r"\bproduction\b|\bmanufacturing\b|\bplant\b|\bwarehouse\b|\bfulfil(?:l)?ment\b|"
-            r"\bquality\b|\bstrateg\w*|\btransformation\b",
-            r"\blogisti(?:k|que|ca)\b|\beinkauf\w*|\bbeschaffung\b|\bcompras\b|\bachats\b|"
-            r"\bacquisti\b|\bprojekt\w*|\bproyectos?\b|\bprojets?\b|\bprojetos?\b|betrieb|"
-            r"\bproduktion\b|\bproduccion\b|\bproducao\b|\boperaciones\b|\boperacoes\b|"
-            r"операци|логистик|运营|运维",
-        ),
-    ),
-    (
-        "executive",
-        _any(
-            r"\bgeneral managers?\b|\bgerente general\b|\bexecutive director\b|\bchief of staff\b|"
-            r"\bexecutives?\b|\bdirector(?:a)? ejecutiv[oa]\b",
-            *_PARTNER,
-        ),
-    ),
-    ("data", _any(r"\banalysts?\b|\banalista\b|\banalytiker\w*|\bscientists?\b|аналитик")),
-    ("customer_success", _any(r"\bsupport\b|\bcustomers?\b|\bclients?\b|\bservice\b")),
-    ("product", _any(r"\bdesign\w*")),
-    ("it", _any(r"\btechnolog\w*|\btecnolog\w*|\btech\b")),
-)
-
+    text = rules.dotted_letter.sub("", text)
+    text = text.replace("&", " and ")
+    text = " ".join(rules.non_word.sub(" ", text).split())
+    return rules.abbreviation.sub(lambda m: rules.abbreviations[m.group(0)], text)
 
 # --------------------------------------------------------------------------------------------------
 # Parsing
 # --------------------------------------------------------------------------------------------------
 
 
-def _parse_segment(segment: str) -> tuple[str, str, bool]:
+def _parse_segment(segment: str, rules: TitleRules) -> tuple[str, str, bool]:
     """Seniority, department, and whether any rule matched, for one normalised segment."""
-    if not segment or not _HAS_LETTER.search(segment) or _PLACEHOLDER.match(segment):
+    if not segment or not rules.has_letter.search(segment) or rules.placeholder.match(segment):
         return "unknown", "unknown", False
-    seniority = next((label for label, rule in _SENIORITY_RULES if rule.search(segment)), None)
-    department = next((label for label, rule in _DEPARTMENT_RULES if rule.search(segment)), None)
+    seniority = next((label for label, rule in rules.seniority if rule.search(segment)), None)
+    department = next((label for label, rule in rules.department if rule.search(segment)), None)
     matched = seniority is not None or department is not None
     if seniority is None:
         seniority = "individual"
     if department is None:
-        department = {"c_level": "executive", "student": "education"}.get(seniority, "other")
+        department = rules.department_by_seniority.get(seniority, "other")
     return seniority, department, matched
 
 
@@ -591,7 +346,7 @@ def parse_title(title: str | None) -> tuple[str, str]:
     """Read a free-text job title as ``(seniority, department)``.
 
     ``seniority`` is one of :data:`SENIORITIES` and ``department`` one of :data:`DEPARTMENTS`. The
-    rules, their order and the deliberate choices are listed in this module's docstring.
+    rules, their order and the deliberate choices are in :data:`VOCABULARY`, commented.
 
     >>> parse_title("Sr. Director - Marketing")
     ('director', 'marketing')
@@ -615,9 +370,10 @@ def parse_title(title: str | None) -> tuple[str, str]:
 @functools.lru_cache(maxsize=1 << 17)
 def _parse_text(text: str) -> tuple[str, str]:
     """`parse_title` of a stripped title, remembered (fit, transform and every scoring chunk see the same titles)."""
+    rules = title_rules()
     fallback: tuple[str, str] | None = None
-    for raw_segment in _SEGMENT_SPLIT.split(text):
-        seniority, department, matched = _parse_segment(_normalize(raw_segment))
+    for raw_segment in rules.segment_split.split(text):
+        seniority, department, matched = _parse_segment(_normalize(raw_segment, rules), rules)
         if matched:
             return seniority, department
         if fallback is None and seniority != "unknown":

@@ -459,7 +459,6 @@ def _track(
         log_propensity_model,
         use_tracking,
     )
-    from propensity.reports._plots import plot_calibration, plot_drivers, plot_gains
 
     assert result.tracking_uri is not None
     meta = result.model.metadata
@@ -498,16 +497,11 @@ def _track(
         mlflow.log_metrics({k: v for k, v in result.metrics.items() if np.isfinite(v)})
         mlflow.log_metrics({f"rows_{k}": float(v) for k, v in result.counts.items()})
         d = Path(tmp)
-        plot_drivers(result.drivers, d / "drivers.png")
-        plot_calibration(y, p, d / "calibration.png")
-        plot_gains(y, {"model": p, **{c: _finite(s[judged]) for c, s in compare_oof.items()}}, d / "gains.png")
         (d / "leakage.json").write_text(json.dumps([v.to_dict() for v in result.verdicts], indent=2), encoding="utf-8")
         (d / "comparison.json").write_text(json.dumps(result.comparison.to_dict(orient="records"), indent=2), encoding="utf-8")
         result.folds.to_csv(d / "folds.csv", index=False)
         result.drivers.to_csv(d / "drivers.csv", index=False)
         result.validation.write_parquet(d / "flat_validation.parquet")  # out-of-fold rows: the report's gains per compare column
-        for name in ("drivers.png", "calibration.png", "gains.png"):
-            mlflow.log_artifact(str(d / name), artifact_path="plots")
         mlflow.log_artifact(str(d / "leakage.json"), artifact_path="leakage")
         for name in ("comparison.json", "folds.csv", "drivers.csv", "flat_validation.parquet"):
             mlflow.log_artifact(str(d / name), artifact_path="evaluation")
@@ -553,7 +547,8 @@ def _log_report(
             "points": points,
         }
     )
-    log_report_artifacts(result.model, {"rows": rows, "frame": frame}, directory)
+    # the report's charts as plots/*.svg: the model beside every compared column, as the flat report draws them
+    log_report_artifacts(result.model, {"rows": rows, "frame": frame}, directory, compared={c: s[judged] for c, s in compare_oof.items()})
     if first is not None:
         mlflow.log_metrics({f"points_valid_{k}": v for k, v in ranking_metrics(y, points).items() if np.isfinite(v)})
 

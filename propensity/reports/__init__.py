@@ -1,2 +1,3 @@
-"""Reports: the sales-ops HTML report, its figures, its SVG charts, the PNG plots, terminal tables.
+"""Reports: the sales-ops HTML report, its figures, its SVG charts (inline in the page and logged as
+a training run's plots), the drivers PNG of `explain --png`, terminal tables.
 """

@@ -2,13 +2,15 @@
 
 Training logs the validation rows (`evaluation/validation.parquet`: contact_id, cutoff, label,
 score, points, grade, reasons and the contributions grouped by business field) and these same
-functions turn them into the PNG charts of the run; `propensity report` reads the rows back from
-the run and draws the same figures as SVG. One computation, two renderings.
+functions turn them into the report's charts, logged as the run's plots (`plots/*.svg`);
+`propensity report` reads the rows back from the run and draws the same figures inline. One
+computation, one drawing (propensity.reports._charts), two places.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +28,8 @@ __all__ = [
     "explain_validation",
     "axis_label",
     "gains_points",
+    "finite_scores",
+    "compare_gains",
     "calibration_bins",
     "GradeRow",
     "grade_table",
@@ -39,6 +43,7 @@ __all__ = [
     "Drift",
     "drift",
     "Report",
+    "run_plots",
     "log_report_artifacts",
 ]
 
@@ -130,6 +135,20 @@ def gains_points(y: np.ndarray, score: np.ndarray, n: int = 101) -> tuple[list[f
     # the same rule as capture_at: the top max(1, round(share * n)) leads
     caps = [0.0] + [float(hits[max(1, int(round(float(s) * len(y)))) - 1] / total) for s in shares[1:]]
     return [float(100 * s) for s in shares], [100 * c for c in caps]
+
+
+def finite_scores(s: np.ndarray) -> np.ndarray:
+    """A compared column's scores with every lead ranked: +inf above the finite range, -inf and a
+    missing value below it."""
+    s = np.asarray(s, dtype=np.float64)
+    finite = s[np.isfinite(s)]
+    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 0.0)
+    return np.where(s == np.inf, hi + 1.0, np.where(np.isnan(s) | (s == -np.inf), lo - 1.0, s))
+
+
+def compare_gains(y: np.ndarray, compared: Mapping[str, Any]) -> dict[str, tuple[list[float], list[float]]]:
+    """The gains of each compared column of a flat table (name -> its scores on the rows of `y`)."""
+    return {name: gains_points(y, finite_scores(s)) for name, s in compared.items()}
 
 
 def calibration_bins(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
@@ -426,19 +445,64 @@ def drift(reference: pl.DataFrame, scored: pl.DataFrame, source: str, model: Any
 
 
 # ------------------------------------------------------------ training run
-def log_report_artifacts(model: Any, ev: dict[str, Any], directory: Path) -> pl.DataFrame:
-    """At training: log the validation rows the report reads and the report's charts as PNG.
+def run_plots(
+    frame: pl.DataFrame,
+    fields: list[dict[str, Any]],
+    drivers: Sequence[dict[str, Any]],
+    spec: Any = None,
+    compared: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """The report's charts of a training run as standalone SVG documents, by file name: drivers,
+    gains, calibration, dependence (the top drivers, one panel each) and score_distribution.
+
+    The figures are the report's, from the validation rows `frame` (explain_validation) by the same
+    functions `propensity report` applies to them; `compared` (a flat table: each compared column's
+    scores on the same rows, in the comparison's order) puts the flat report's gains and labels in
+    place of the model-vs-points ones."""
+    from propensity.reports._charts import (
+        compare_gains_chart,
+        dependence_chart,
+        drivers_chart,
+        held_out_calibration_chart,
+        held_out_gains_chart,
+        out_of_fold_calibration_chart,
+        validation_histogram_chart,
+    )
+    from propensity.reports._svg import svg_document
+
+    y = frame["label"].to_numpy().astype(np.int8)
+    p = frame["score"].to_numpy()
+    model = gains_points(y, p)
+    if compared is None:
+        gains = held_out_gains_chart({"model": model, "points": gains_points(y, frame["points"].to_numpy())})
+        calibration = held_out_calibration_chart(calibration_bins(y, p))
+    else:
+        gains = compare_gains_chart(model, list(compare_gains(y, compared).items()))
+        calibration = out_of_fold_calibration_chart(calibration_bins(y, p))
+    plots = {
+        "gains": svg_document([("", gains)], title="Gains: the model against " + ("the points" if compared is None else "the compared columns")),
+        "calibration": svg_document([("", calibration)], title="Calibration: predicted against observed"),
+        "score_distribution": svg_document([("", validation_histogram_chart(score_histogram(frame)))], title="Validation scores by grade"),
+    }
+    if drivers:
+        plots["drivers"] = svg_document([("", drivers_chart(drivers))], title="What drives the score, by business field")
+    deps = dependence(frame, fields, list(drivers), spec=spec)
+    if deps:
+        plots["dependence"] = svg_document(
+            [(d.driver, dependence_chart(d)) for d in deps], title="How the top drivers' values map to the score", columns=2
+        )
+    return plots
+
+
+def log_report_artifacts(model: Any, ev: dict[str, Any], directory: Path, compared: Mapping[str, Any] | None = None) -> pl.DataFrame:
+    """At training: log the validation rows the report reads and the report's charts as the run's
+    plots (`plots/<name>.svg`, see run_plots; `compared` for a flat table).
 
     `ev` is the training evaluation (rows: contact_id, cutoff, label, score, points; frame: the
     model input of the same rows). Call inside an active MLflow run.
     """
     import mlflow
 
-    from propensity.reports._plots import (
-        plot_dependence,
-        plot_migration,
-        plot_score_distribution,
-    )
     from propensity.scoring._grades import GradeScale
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -448,12 +512,11 @@ def log_report_artifacts(model: Any, ev: dict[str, Any], directory: Path) -> pl.
     (directory / "fields.json").write_text(json.dumps(fields, indent=2), encoding="utf-8")
     for name in ("validation.parquet", "fields.json"):
         mlflow.log_artifact(str(directory / name), artifact_path="evaluation")
-    drivers = list(model.metadata.get("drivers", []))
-    plot_dependence(dependence(frame, fields, drivers, spec=model.spec), directory / "dependence.png")
-    plot_score_distribution(score_histogram(frame), directory / "score_distribution.png")
-    plot_migration(migration(frame), directory / "tier_migration.png")
-    for name in ("dependence.png", "score_distribution.png", "tier_migration.png"):
-        mlflow.log_artifact(str(directory / name), artifact_path="plots")
+    plots = directory / "plots"
+    plots.mkdir(exist_ok=True)
+    for name, document in run_plots(frame, fields, list(model.metadata.get("drivers", [])), model.spec, compared).items():
+        (plots / f"{name}.svg").write_text(document, encoding="utf-8")
+        mlflow.log_artifact(str(plots / f"{name}.svg"), artifact_path="plots")
     return frame
 
 

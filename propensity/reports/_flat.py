@@ -19,13 +19,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 __all__ = ["FLAT_VALIDATION_ARTIFACT", "COMPARISON_ARTIFACT", "flat_card", "is_flat_report", "render_flat_report"]
 
 FLAT_VALIDATION_ARTIFACT = "evaluation/flat_validation.parquet"  # id, fold, label, score, one column per compare column
 COMPARISON_ARTIFACT = "evaluation/comparison.json"  # one row per score: mean and sd over folds, coverage
-COMPARE_COLORS = ("#f59e0b", "#7c3aed", "#db2777", "#059669", "#0891b2", "#65a30d")
 _METRICS = (
     ("roc_auc", "ROC AUC", "how well the score orders converters above the rest (0.5 = coin flip)"),
     ("pr_auc", "PR AUC", "precision across the list; compare with the base rate"),
@@ -43,7 +40,7 @@ def flat_card(run_id: str, meta: Mapping[str, Any]) -> dict[str, Any]:
     import polars as pl
 
     from propensity.lifecycle._tracking import download_run_artifact
-    from propensity.reports._data import gains_points
+    from propensity.reports._data import compare_gains
 
     flat = dict(meta.get("flat", {}))
     comparison = list(meta.get("comparison", []))
@@ -56,11 +53,8 @@ def flat_card(run_id: str, meta: Mapping[str, Any]) -> dict[str, Any]:
         local = download_run_artifact(run_id, FLAT_VALIDATION_ARTIFACT, tmp)
         rows = pl.read_parquet(local) if local is not None else None  # an older run: the table has the figures
         if rows is not None:
-            y = rows["label"].to_numpy()
-            for c in [r["score"] for r in comparison if r["score"] != "model"]:
-                if c in rows.columns:
-                    s = rows[c].to_numpy().astype(np.float64)
-                    gains[c] = gains_points(y, _finite(s))
+            compared = [r["score"] for r in comparison if r["score"] != "model" and r["score"] in rows.columns]
+            gains = compare_gains(rows["label"].to_numpy(), {c: rows[c].to_numpy() for c in compared})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return {
@@ -81,22 +75,11 @@ def flat_card(run_id: str, meta: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _finite(s: np.ndarray) -> np.ndarray:
-    finite = s[np.isfinite(s)]
-    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 0.0)
-    return np.where(s == np.inf, hi + 1.0, np.where(np.isnan(s) | (s == -np.inf), lo - 1.0, s))
-
-
 # ------------------------------------------------------------------------------------ sections
 def _fmt(key: str, v: float | None) -> str:
     from propensity.reports._sections import fmt_num, fmt_pct
 
     return fmt_num(v) if key.endswith("auc") else fmt_pct(v, 1)
-
-
-def _short(name: str, width: int = 20) -> str:
-    """A legend label that fits beside the chart (the table gives the full name)."""
-    return name if len(name) <= width else name[: width - 1].rstrip() + "\u2026"
 
 
 def _ok(v: Any) -> bool:
@@ -152,19 +135,19 @@ def _model_card(r: Any) -> str:
 
 
 def _comparison(r: Any) -> str:
+    from propensity.reports._charts import (
+        compare_gains_chart,
+        out_of_fold_calibration_chart,
+    )
     from propensity.reports._data import gains_points
     from propensity.reports._sections import (
-        MODEL_COLOR,
-        calibration_chart,
         esc,
         fmt_num,
         fmt_pct,
         fmt_val,
-        gains_chart,
         html_table,
         html_td,
     )
-    from propensity.reports._svg import Series
 
     f = r.card["flat"]
     comp = f["comparison"]
@@ -214,16 +197,14 @@ def _comparison(r: Any) -> str:
     table = html_table(headers, rows, numeric=tuple(range(1, 2 + len(others))))
 
     y = r.validation["label"].to_numpy()
-    gx, gy = gains_points(y, r.validation["score"].to_numpy())
-    series = [Series("model", gx, gy, MODEL_COLOR)]
+    compared = []
     for i, o in enumerate(others):
         g = f["gains"].get(o["score"])
         if g is None and i == 0:  # an older run: the first compare column is the validation rows' points
             g = r.gains.get("points")
-        if g is not None:
-            series.append(Series(_short(o["score"]), g[0], g[1], COMPARE_COLORS[i % len(COMPARE_COLORS)]))
-    gains = gains_chart(series, "Gains out of fold")
-    calib = calibration_chart(r.calibration, "model (out of fold)", "Calibration out of fold")
+        compared.append((o["score"], g))
+    gains = compare_gains_chart(gains_points(y, r.validation["score"].to_numpy()), compared)
+    calib = out_of_fold_calibration_chart(r.calibration)
     judged = f["counts"].get("judged_rows", 0)
     how = f"on the same {folds} folds (mean &plusmn; sd over folds)" if sd else "on the same judged leads"
     return (

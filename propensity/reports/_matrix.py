@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from propensity.reports._charts import GRADE_COLORS
 from propensity.reports._data import Report
 from propensity.reports._sections import (
-    GRADE_COLORS,
     esc,
     fmt_pct,
     fmt_val,

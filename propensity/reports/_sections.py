@@ -14,18 +14,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from propensity.reports._charts import GRADE_COLORS, LOWER_COLOR, MODEL_COLOR
 from propensity.reports._data import GRADES, Report
+from propensity.reports._svg import CHART_CSS
 
-if TYPE_CHECKING:
-    from propensity.reports._svg import Series
+__all__ = ["CSS", "esc", "pill", "mix_color", "fmt_pct", "fmt_num", "fmt_val", "html_table", "html_td", "model_card_section", "header", "model_card", "model_vs_points", "drivers_section", "distribution_section", "migration_section", "drift_section"]
 
-__all__ = ["CSS", "GRADE_COLORS", "MODEL_COLOR", "LOWER_COLOR", "esc", "pill", "mix_color", "fmt_pct", "fmt_num", "fmt_val", "html_table", "html_td", "gains_chart", "calibration_chart", "model_card_section", "header", "model_card", "model_vs_points", "drivers_section", "distribution_section", "migration_section", "drift_section"]
-
-GRADE_COLORS = {"A": "#15803d", "B": "#65a30d", "C": "#d97706", "D": "#9ca3af"}
-MODEL_COLOR, POINTS_COLOR = "#2563eb", "#f59e0b"
-RAISE_COLOR, LOWER_COLOR, NEUTRAL_COLOR = "#0f766e", "#dc2626", "#94a3b8"
 
 _METRICS = (
     ("roc_auc", "ROC AUC", "how well the score orders converters above the rest (0.5 = coin flip)"),
@@ -35,7 +31,7 @@ _METRICS = (
     ("capture_30", "top-30% capture", "share of conversions in the best 30% of leads"),
 )
 
-CSS = """
+CSS = CHART_CSS + """
 :root{--ink:#111827;--muted:#6b7280;--line:#e5e7eb;--bg:#f6f7f9;--card:#fff;--model:#2563eb;--points:#f59e0b}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif}
@@ -70,19 +66,6 @@ dl.card dd{margin:0;font-weight:500}
 .pill{display:inline-block;min-width:26px;text-align:center;padding:1px 8px;border-radius:999px;color:#fff;font-weight:650;font-size:13px}
 .up{color:#15803d;font-weight:600}.down{color:#b91c1c;font-weight:600}
 .chart{width:100%;height:auto;display:block}
-.chart text{font-family:inherit;fill:#374151}
-.chart .tick{font-size:11px;fill:#6b7280}
-.chart .label{font-size:12px;fill:#374151}
-.chart .legend{font-size:12px}
-.chart .hint{font-size:10px;fill:#9ca3af}
-.chart .barlabel{font-size:12.5px}
-.chart .barvalue{font-size:12px;fill:#4b5563}
-.chart .grid{stroke:#eef0f3}
-.chart .axis{stroke:#9ca3af}
-.chart .tickmark{stroke:#9ca3af}
-.chart .zero{stroke:#6b7280;stroke-dasharray:3 3}
-.chart .ref{stroke:#9ca3af;stroke-width:1.5;stroke-dasharray:5 4}
-.chart .marker{stroke:#d1d5db;stroke-dasharray:2 3}
 figure{margin:0}
 figcaption{color:var(--muted);font-size:13px;margin-top:4px}
 .heat td.cell{text-align:center;font-variant-numeric:tabular-nums;min-width:92px}
@@ -236,50 +219,11 @@ def model_card_section(items: list[tuple[str, str, str, Any]], note: str = "") -
     )
 
 
-def gains_chart(series: list[Series], title: str) -> str:
-    """Share of conversions captured against share of leads worked, with the 10/20/30% marks."""
-    from propensity.reports._svg import line_chart
-
-    return line_chart(
-        series,
-        title=title,
-        x_label="% of leads worked, best first",
-        y_label="% of conversions captured",
-        x_range=(0, 100),
-        y_range=(0, 100),
-        diagonal=True,
-        vlines=(10, 20, 30),
-    )
-
-
-def calibration_chart(cal: list[dict[str, Any]], label: str, title: str) -> str:
-    """Observed conversion rate against mean predicted probability per bin, the diagonal perfect."""
-    from propensity.reports._svg import Series, line_chart
-
-    top = max([b["predicted"] for b in cal] + [b["observed"] for b in cal] + [1e-3]) * 100 * 1.08
-    return line_chart(
-        [
-            Series(
-                label,
-                [100 * b["predicted"] for b in cal],
-                [100 * b["observed"] for b in cal],
-                MODEL_COLOR,
-                markers=True,
-                labels=[f"{b['n']:,} leads: predicted {100 * b['predicted']:.2f}%, observed {100 * b['observed']:.2f}%" for b in cal],
-            )
-        ],
-        title=title,
-        x_label="mean predicted probability, %",
-        y_label="observed conversion rate, %",
-        x_range=(0, top),
-        y_range=(0, top),
-        diagonal=True,
-        legend_at="top-left",
-    )
-
-
 def model_vs_points(r: Report) -> str:
-    from propensity.reports._svg import Series
+    from propensity.reports._charts import (
+        held_out_calibration_chart,
+        held_out_gains_chart,
+    )
 
     m = r.metrics
     gate = r.card.get("gate") or {}
@@ -315,10 +259,8 @@ def model_vs_points(r: Report) -> str:
             ]
         )
     table = html_table(["metric", "model", "points", "model - points", "what it means"], rows, numeric=(1, 2, 3))
-    gx, gy = r.gains["model"]
-    px, py = r.gains["points"]
-    gains = gains_chart([Series("model", gx, gy, MODEL_COLOR), Series("points", px, py, POINTS_COLOR)], "Gains on held-out time")
-    calib = calibration_chart(r.calibration, "model (validation)", "Calibration on held-out time")
+    gains = held_out_gains_chart(r.gains)
+    calib = held_out_calibration_chart(r.calibration)
     warn = "" if trusted else f'<p class="warn" data-gate="refused">Not in service: {esc(gate.get("rule", ""))}.</p>'
     off = [
         k for k, v in r.recomputed.items()
@@ -339,22 +281,12 @@ def model_vs_points(r: Report) -> str:
 
 
 def drivers_section(r: Report) -> str:
-    from propensity.reports._svg import hbar_chart
+    from propensity.reports._charts import drivers_chart
 
     d = r.drivers[:15]
     if not d:
         return '<section id="drivers"><h2>What drives the score</h2><p>This model carries no drivers table.</p></section><div id="dependence"></div>'
-    colors = [LOWER_COLOR if "lowers" in x["direction"] else RAISE_COLOR if "raises" in x["direction"] else NEUTRAL_COLOR for x in d]
-    chart = hbar_chart(
-        [x["driver"] for x in d],
-        [100 * x["importance"] for x in d],
-        title="Share of the model's attention by business field",
-        colors=colors,
-        value_fmt=lambda v: f"{v:.1f}%",
-        tips=[f"{x['driver']}: {100 * x['importance']:.1f}% - {x['direction']}" for x in d],
-        width=600,
-        label_width=260,
-    )
+    chart = drivers_chart(d)
     rows = [
         [
             html_td(esc(x["driver"])),
@@ -382,28 +314,12 @@ def drivers_section(r: Report) -> str:
 
 
 def _dependence(r: Report) -> str:
-    from propensity.reports._svg import hbar_chart, odds_tick, odds_ticks, scatter_chart
+    from propensity.reports._charts import dependence_chart
     from propensity.scoring._reasons import odds_text
 
     figs = []
     for dep in r.dependence:
-        if dep.kind == "category":
-            chart = hbar_chart(
-                [c[0] for c in dep.categories],
-                [c[1] for c in dep.categories],
-                title=f"{dep.driver}: effect by value",
-                colors=[RAISE_COLOR if c[1] >= 0 else LOWER_COLOR for c in dep.categories],
-                value_fmt=lambda v: f"{odds_text(v)} odds",
-                tips=[f"{c[0]}: {odds_text(c[1])} the odds of an average lead, over {c[2]:,} leads" for c in dep.categories],
-                width=420,
-                label_width=150,
-            )
-        else:
-            chart = scatter_chart(
-                dep.x, dep.y, title=f"{dep.driver}: value vs effect", x_label=dep.axis,
-                y_label="odds against an average lead", trend=(dep.trend_x, dep.trend_y),
-                yf=odds_tick, y_ticks=odds_ticks,
-            )
+        chart = dependence_chart(dep)
         miss = ""
         if dep.missing:
             miss = f" {dep.missing[1]:,} leads without a value: {odds_text(dep.missing[0])} odds on average."
@@ -438,13 +354,9 @@ def _grade_rows(rows: Sequence[Any], *, prefix: str, labelled: bool) -> list[lis
 
 
 def distribution_section(r: Report) -> str:
-    from propensity.reports._svg import stacked_histogram
+    from propensity.reports._charts import histogram_chart, validation_histogram_chart
 
-    h = r.histogram
-    chart = stacked_histogram(
-        h["edges"], h["counts"], GRADE_COLORS, title="Validation scores by grade",
-        x_label="calibrated probability, % (last bar: everything above)", y_label="leads",
-    )
+    chart = validation_histogram_chart(r.histogram)
     table = html_table(
         ["grade", "leads", "share", "score range", "converted", "conversion rate"],
         _grade_rows(r.grades, prefix="grade", labelled=True),
@@ -452,11 +364,7 @@ def distribution_section(r: Report) -> str:
     )
     scored = ""
     if r.scored_grades is not None and r.scored_histogram is not None and r.drift is not None:
-        sh = r.scored_histogram
-        chart2 = stacked_histogram(
-            sh["edges"], sh["counts"], GRADE_COLORS, title="Scored leads by grade",
-            x_label="calibrated probability, % (same bins as validation)", y_label="leads",
-        )
+        chart2 = histogram_chart(r.scored_histogram, "Scored leads by grade", "calibrated probability, % (same bins as validation)")
         t2 = html_table(["grade", "leads", "share", "score range"], _grade_rows(r.scored_grades, prefix="scored", labelled=False), numeric=(1, 2, 3))
         scored = f'<h3>The scored leads ({esc(r.drift.source)}, {r.drift.leads:,} leads)</h3><div class="wide"><figure>{chart2}</figure><div>{t2}</div></div>'
     return (

@@ -2,20 +2,44 @@
 
 Every chart is a self-contained `<svg>` string sized by its viewBox (it scales with the page);
 hovering a mark shows its exact value through SVG `<title>` elements. Text is escaped here.
+The marks are styled by class with `CHART_CSS` (the page's stylesheet holds it); `svg_document`
+puts charts with that style into one standalone SVG file, as a training run logs them.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-__all__ = ["Series", "nice_ticks", "odds_ticks", "odds_tick", "line_chart", "scatter_chart", "hbar_chart", "stacked_histogram", "grouped_bars"]
+__all__ = ["CHART_CSS", "svg_document", "Series", "nice_ticks", "odds_ticks", "odds_tick", "line_chart", "scatter_chart", "hbar_chart", "stacked_histogram", "grouped_bars"]
 
 Fmt = Callable[[float], str]
 
 _M = {"left": 58, "right": 16, "top": 14, "bottom": 46}
+
+CHART_CSS = """
+.chart text{font-family:inherit;fill:#374151}
+.chart .tick{font-size:11px;fill:#6b7280}
+.chart .label{font-size:12px;fill:#374151}
+.chart .legend{font-size:12px}
+.chart .hint{font-size:10px;fill:#9ca3af}
+.chart .barlabel{font-size:12.5px}
+.chart .barvalue{font-size:12px;fill:#4b5563}
+.chart .grid{stroke:#eef0f3}
+.chart .axis{stroke:#9ca3af}
+.chart .tickmark{stroke:#9ca3af}
+.chart .zero{stroke:#6b7280;stroke-dasharray:3 3}
+.chart .ref{stroke:#9ca3af;stroke-width:1.5;stroke-dasharray:5 4}
+.chart .marker{stroke:#d1d5db;stroke-dasharray:2 3}
+"""
+"""How the charts' marks look, by class (axes, grid, ticks, labels): part of the report page's
+stylesheet, and of every standalone document."""
+
+_FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif'
+_VIEWBOX = re.compile(r'^<svg class="chart" viewBox="0 0 (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)"')
 
 
 @dataclass(frozen=True)
@@ -335,3 +359,44 @@ def grouped_bars(
         body.append(f'<rect x="{_num(x)}" y="{y}" width="12" height="12" rx="2" fill="{colors[name]}"/>')
         body.append(f'<text class="legend" x="{_num(x + 18)}" y="{y + 10}">{escape(name)}</text>')
     return _svg(width, height, title, body)
+
+
+def svg_document(panels: Sequence[tuple[str, str]], *, title: str, columns: int = 1) -> str:
+    """A standalone SVG file (what a browser opens) of charts from this module: a heading `title`,
+    then each (caption, chart) panel in a grid of `columns`, each chart at its own size, styled
+    with CHART_CSS. A caption may be empty."""
+    pad, head, cap = 16, 30, 22
+    sizes = []
+    for _, chart in panels:
+        m = _VIEWBOX.match(chart)
+        if m is None:
+            raise ValueError("svg_document takes the charts of propensity.reports._svg")
+        sizes.append((float(m.group(1)), float(m.group(2))))
+    columns = max(1, min(columns, len(panels) or 1))
+    cell_w = max([w for w, _ in sizes] or [320.0])
+    captioned = cap if any(c for c, _ in panels) else 0
+    rows = [sizes[i : i + columns] for i in range(0, len(sizes), columns)]
+    row_h = [captioned + max(h for _, h in row) for row in rows]
+    width = max(pad * (columns + 1) + cell_w * columns, 2 * pad + 9.5 * len(title))  # room for the heading
+    height = head + pad * (len(rows) + 1) + sum(row_h)
+    body = [f'<text class="heading" x="{pad}" y="{pad + 16}">{escape(title)}</text>']
+    y = head + pad
+    for r, row_start in enumerate(range(0, len(panels), columns)):
+        for c, (caption, chart) in enumerate(panels[row_start : row_start + columns]):
+            w, h = sizes[row_start + c]
+            x = pad + c * (cell_w + pad)
+            if caption:
+                body.append(f'<text class="caption" x="{_num(x)}" y="{_num(y + 15)}">{escape(caption)}</text>')
+            body.append(f'<svg x="{_num(x)}" y="{_num(y + captioned)}" width="{_num(w)}" height="{_num(h)}" ' + chart[len("<svg ") :])
+        y += row_h[r] + pad
+    style = (
+        CHART_CSS
+        + f"svg{{font-family:{_FONT}}}\n.heading{{font-size:16px;font-weight:600;fill:#111827}}\n"
+        + ".caption{font-size:13px;font-weight:600;fill:#374151}\n"
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(width)}" height="{_num(height)}" viewBox="0 0 {_num(width)} {_num(height)}" '
+        f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title><style>{escape(style, quote=False)}</style>'
+        f'<rect width="100%" height="100%" fill="#ffffff"/>' + "".join(body) + "</svg>\n"
+    )

@@ -27,7 +27,6 @@ def run_demo(workdir: Path, *, n_contacts: int = 20_000, seed: int = 0) -> dict[
     t0 = time.perf_counter()
     data_dir = workdir / "data" / "demo-crm"
     scores_path = workdir / "scores" / "demo-scores.csv"
-    png = workdir / "reports" / "drivers.png"
     config = load_config()
 
     print(f"1/4 generating a CRM export of {n_contacts:,} contacts (seed {seed}) ...")
@@ -54,7 +53,7 @@ def run_demo(workdir: Path, *, n_contacts: int = 20_000, seed: int = 0) -> dict[
         print(f"    {r['contact_id']}  {r['grade']}  {r['score']:.3f}  {r['reasons']}")
 
     print("4/4 explaining ...")
-    print_drivers(loaded, png)
+    print_drivers(loaded, None)
     from propensity.reports._collect import collect_report
     from propensity.reports._html import write_report
 
@@ -62,7 +61,7 @@ def run_demo(workdir: Path, *, n_contacts: int = 20_000, seed: int = 0) -> dict[
     print(f"    report for sales ops: {report_path} (open it in a browser)")
     print(
         f"\ndone in {time.perf_counter() - t0:.0f} s. MLflow store: {uri} "
-        f"(browse: mlflow ui --backend-store-uri {uri}); export: {data_dir}; scores: {scores_path}; chart: {png}"
+        f"(browse: mlflow ui --backend-store-uri {uri}); export: {data_dir}; scores: {scores_path}"
     )
     return {"result": result, "scores": scores_path, "oracle_auc": oracle}
 

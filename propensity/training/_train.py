@@ -321,7 +321,6 @@ def _track(
         use_tracking,
     )
     from propensity.reports._data import log_report_artifacts
-    from propensity.reports._plots import plot_calibration, plot_drivers, plot_gains
     from propensity.training._quality_log import log_quality
 
     exp_id = use_tracking(tracking_uri, config.experiment)
@@ -342,9 +341,6 @@ def _track(
         mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
         mlflow.log_metrics({f"rows_{k}": float(v) for k, v in meta["counts"].items()})
         d = Path(tmp)
-        plot_drivers(table, d / "drivers.png")
-        plot_calibration(ev["y"], ev["p"], d / "calibration.png")
-        plot_gains(ev["y"], {"model": ev["p"], "points": ev["points"]}, d / "gains.png")
         table.to_csv(d / "drivers.csv", index=False)
         comparison = {
             "label": label_text,
@@ -353,11 +349,9 @@ def _track(
         }
         (d / "model_vs_points.json").write_text(json.dumps(comparison, indent=2), encoding="utf-8")
         (d / "points_table.json").write_text(json.dumps(asdict(config.points), indent=2), encoding="utf-8")
-        for name in ("drivers.png", "calibration.png", "gains.png"):
-            mlflow.log_artifact(str(d / name), artifact_path="plots")
         for name in ("drivers.csv", "model_vs_points.json", "points_table.json"):
             mlflow.log_artifact(str(d / name), artifact_path="evaluation")
-        log_report_artifacts(model, ev, d / "report")  # validation rows and the report's charts
+        log_report_artifacts(model, ev, d / "report")  # validation rows, and the report's charts as plots/*.svg
         log_quality(ev, d / "quality")  # leakage verdicts, calibration by cutoff, search, scorecard
         model.metadata["run_id"] = run.info.run_id  # `propensity report` finds the run's figures from the model
         model_dir = model.save(d / "propensity_model")

@@ -42,7 +42,7 @@ def test_train_registers_champion_with_params_metrics_and_plots(trained) -> None
     assert run.data.tags["propensity.label"] == "opportunity within 90 days"
     assert len(run.data.tags["propensity.data_fingerprint"]) == 64
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
-    assert {"plots/drivers.png", "plots/calibration.png", "plots/gains.png"} <= plots  # the report's charts come too
+    assert {"plots/drivers.svg", "plots/calibration.svg", "plots/gains.svg", "plots/dependence.svg"} <= plots  # the report's charts, as SVG
 
 
 def test_registered_model_loads_as_pyfunc_and_returns_probabilities(trained, small_crm: Path) -> None:  # type: ignore[no-untyped-def]

@@ -161,8 +161,12 @@ def test_exported_members() -> None:
         "MAX_TITLE_CHARS",
         "SENIORITIES",
         "SENIORITY_RANK",
+        "TitleRules",
+        "TitleVocabularyError",
+        "VOCABULARY",
         "parse_title",
         "parse_titles",
+        "title_rules",
     }
 
 

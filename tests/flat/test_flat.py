@@ -259,7 +259,7 @@ def test_flat_training_is_tracked_registered_and_reports_the_guard(flat_trained:
     assert verdicts["Lead Status"]["excluded"] is True and verdicts["Lead Status"]["auc"] >= 0.9
     assert verdicts["Total Time on Site"]["excluded"] is False
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
-    assert {"plots/drivers.png", "plots/calibration.png", "plots/gains.png"} <= plots
+    assert {"plots/drivers.svg", "plots/calibration.svg", "plots/gains.svg"} <= plots and not any(p.endswith(".png") for p in plots)
 
 
 @pytest.mark.slow

@@ -100,3 +100,27 @@ def test_report_command_writes_the_flat_page(trained: dict[str, str], tmp_path: 
     got = _figures(html)
     assert {("model", "roc_auc"), ("Activity Score", "roc_auc"), ("Rep Rating", "roc_auc")} <= set(got)
     assert 'id="leakage-guard"' in html
+
+
+@pytest.mark.slow
+def test_the_runs_plots_are_the_flat_reports_charts_with_every_compare_column(trained: dict[str, str]) -> None:
+    import tempfile
+    import xml.etree.ElementTree as ET
+
+    from tests.reports.test_report import SVG, chart_marks, report_charts
+
+    r = _report()
+    page = report_charts(render_flat_report(r))
+    local = Path(mlflow.artifacts.download_artifacts(run_id=r.run_id, artifact_path="plots", dst_path=tempfile.mkdtemp()))
+    assert {p.name for p in local.iterdir()} == {"drivers.svg", "gains.svg", "calibration.svg", "dependence.svg", "score_distribution.svg"}
+    drawn = {}
+    for plot in local.glob("*.svg"):
+        root = ET.fromstring(plot.read_bytes())
+        assert root.tag == f"{{{SVG}}}svg"
+        drawn.update({c.get("aria-label", ""): chart_marks(c) for c in root.findall(f"{{{SVG}}}svg")})
+    assert set(drawn) == set(page)
+    for label, marks in page.items():
+        assert drawn[label] == marks, label
+    # the gains out of fold: the model and both compare columns (Activity Score blank for a fifth of the leads)
+    legend = [text for tag, _, text in drawn["Gains out of fold"] if tag == "text" and text in ("model", *COMPARE)]
+    assert legend == ["model", *COMPARE]

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -65,6 +66,25 @@ def _parse(html: str) -> _Page:
     page = _Page()
     page.feed(html)
     return page
+
+
+SVG = "http://www.w3.org/2000/svg"
+_PLACED = {"x", "y", "width", "height"}  # where a standalone plot puts a chart; the page sizes it by CSS
+
+
+def chart_marks(chart: ET.Element) -> list[tuple[str, str, str]]:
+    """What a chart draws: every element's tag, attributes and text (its own position left out)."""
+    marks = []
+    for el in chart.iter():
+        attrs = {k: v for k, v in el.attrib.items() if not (el is chart and k in _PLACED)}
+        marks.append((el.tag.split("}")[-1], repr(sorted(attrs.items())), el.text or ""))
+    return marks
+
+
+def report_charts(html: str) -> dict[str, list[tuple[str, str, str]]]:
+    """The report page's inline charts by their label, each as chart_marks."""
+    charts = [ET.fromstring(m) for m in re.findall(r'<svg class="chart".*?</svg>', html, re.S)]
+    return {c.get("aria-label", ""): chart_marks(c) for c in charts}
 
 
 @pytest.fixture(scope="module")
@@ -186,12 +206,32 @@ def test_report_is_self_contained(reports) -> None:  # type: ignore[no-untyped-d
 def test_training_logs_the_report_charts_and_validation_rows(reports) -> None:  # type: ignore[no-untyped-def]
     client, run_id = reports["client"], reports["run"].info.run_id
     plots = {a.path for a in client.list_artifacts(run_id, "plots")}
-    assert {"plots/gains.png", "plots/calibration.png", "plots/dependence.png", "plots/score_distribution.png", "plots/tier_migration.png"} <= plots
+    assert plots == {f"plots/{n}.svg" for n in ("drivers", "gains", "calibration", "dependence", "score_distribution")}
     evaluation = {a.path for a in client.list_artifacts(run_id, "evaluation")}
     assert {"evaluation/validation.parquet", "evaluation/fields.json"} <= evaluation
-    local = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="plots/tier_migration.png",
-                                                     tracking_uri=client.tracking_uri, dst_path=tempfile.mkdtemp()))
-    assert local.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_every_logged_plot_is_a_standalone_svg_drawing_the_reports_own_chart(reports) -> None:  # type: ignore[no-untyped-def]
+    client, run_id = reports["client"], reports["run"].info.run_id
+    local = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="plots", tracking_uri=client.tracking_uri,
+                                                     dst_path=tempfile.mkdtemp()))
+    page = report_charts(reports["plain"])
+    drawn: dict[str, list[tuple[str, str, str]]] = {}
+    for plot in sorted(local.glob("*.svg")):
+        text = plot.read_text(encoding="utf-8")
+        assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>'), plot.name
+        root = ET.fromstring(text.encode("utf-8"))  # well-formed XML, or this raises
+        assert root.tag == f"{{{SVG}}}svg" and float(root.get("width", "0")) > 0 and float(root.get("height", "0")) > 0, plot.name
+        assert root.find(f"{{{SVG}}}style") is not None  # styled without the page's stylesheet
+        for chart in root.findall(f"{{{SVG}}}svg"):
+            drawn[chart.get("aria-label", "")] = chart_marks(chart)
+    # every chart of the report page is in the run's plots, mark for mark (the same series, bars, ticks and tips)
+    assert set(drawn) == set(page) and len(page) == 8  # gains, calibration, drivers, 4 dependence panels, distribution
+    for label, marks in page.items():
+        assert drawn[label] == marks, label
+    gains = page["Gains on held-out time"]
+    assert sum(1 for tag, _, _ in gains if tag == "polyline") == 2  # the model's and the points' curves
 
 
 # ------------------------------------------------------------------ CLI errors
@@ -286,6 +326,18 @@ def test_report_renders_in_headless_chromium_without_console_errors(reports) -> 
     assert (width, height) == (1280, 4000)
     assert len(data) > 100_000  # a page of charts and tables, not a blank screen
     shutil.copyfile(reports["path"], _artifacts() / "report.html")
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_a_logged_plot_opens_in_headless_chromium(reports, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    client, run_id = reports["client"], reports["run"].info.run_id
+    plot = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="plots/dependence.svg", tracking_uri=client.tracking_uri,
+                                                    dst_path=str(tmp_path)))
+    shot = tmp_path / "dependence.png"
+    done = _render(plot, shot, height=900)
+    assert done.returncode == 0 and _console_errors(done.stderr) == [], done.stderr[-2000:]
+    assert len(shot.read_bytes()) > 20_000  # four charts drawn, not an error page or a blank one
 
 
 # ------------------------------------------------------------------ units
