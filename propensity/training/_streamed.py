@@ -26,7 +26,7 @@ import polars as pl
 
 from propensity._errors import DataError
 from propensity.io._event_summary import EventSummary
-from propensity.io._export import CrmExport, validate_export
+from propensity.io._export import CrmExport, unique_rows, validate_export
 from propensity.io._spelling import spelling_map
 from propensity.io._spill import EVENT_COLUMNS, chunk_plan, export_folder, spill_events
 from propensity.training._training_set import (
@@ -140,7 +140,7 @@ def _clean_chunks(spill: Path, n_chunks: int, changed: dict[str, str]) -> EventS
         events = pl.read_ipc(file)
         if changed:
             events = events.with_columns(pl.col("event_type").replace(changed))
-        events = events.unique(maintain_order=True)  # an exact repeat counts once, as `read_export` counts it
+        events = unique_rows(events)  # an exact repeat counts once, as `read_export` counts it (by row hash: little memory)
         events.write_ipc(spill / f"clean-{chunk}.arrow", compression="lz4")
         file.unlink()
         rows += events.height
