@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from datetime import date, datetime
 from pathlib import Path
 
@@ -165,3 +166,22 @@ def test_cli_writes_a_write_back_file_and_refuses_a_parquet_one(small_crm: Path,
     assert (frame["Propensity_Reasons__c"].fill_null("").str.len_chars() <= 255).all()
     assert main(["score", str(small_crm), "--points", "--format", "hubspot", "--out", str(tmp_path / "h.parquet")]) == 2
     assert "--format hubspot writes a CSV file to import: --out must end in .csv" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_model_with_views_writes_them_back_as_its_scores_file_has_them(report_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """End to end: `propensity score --format hubspot` with the registered model (views included),
+    read back against the scores file of the same model and export."""
+    from propensity.cli import main
+
+    out = tmp_path / "hs.csv"
+    assert main(["-q", "score", str(report_store["crm"]), "--model", "models:/lead-propensity@champion", "--format", "hubspot",
+                 "--out", str(out), "--tracking-uri", report_store["uri"], "--history", str(tmp_path / "h.db")]) == 0
+    rows = {r["Record ID"]: r for r in _read_back(pl.read_csv(out, infer_schema=False), tmp_path)}
+    scores = pl.read_csv(report_store["scores"])
+    assert len(rows) == scores.height and list(next(iter(rows.values())))[5:] == VIEW_NAMES["hubspot"]
+    for s in scores.iter_rows(named=True):
+        r = rows[s["contact_id"]]
+        assert r["propensity_fit_engagement"] == s["fit_engagement"] and r["propensity_fit_grade"] == s["fit_grade"]
+        assert int(r["propensity_engagement_level"]) == s["engagement_level"]
+        assert 1 <= int(r["propensity_fit"]) <= 100 and int(r["propensity_fit"]) == max(1, math.ceil(100 * s["fit"]))
