@@ -51,6 +51,7 @@ __all__ = [
     "SalesforceConfig",
     "HubspotConfig",
     "TrendConfig",
+    "WRITEBACK_VIEW_KEYS",
     "WritebackConfig",
     "config_to_dict",
     "load_config",
@@ -356,22 +357,32 @@ class TrendConfig:
     min_change: Annotated[float, Ge(0)] = 0.05
 
 
+WRITEBACK_VIEW_KEYS = ("fit", "fit_grade", "engagement", "engagement_level", "fit_engagement")
+"""The write-back keys of the fit and engagement views: an empty name ("") leaves the column out."""
+
+
 @dataclass(frozen=True)
 class WritebackConfig:
     """Column names of the write-back files (`propensity score --format salesforce|hubspot|dynamics`),
-    keyed by external_id, score, grade, trend and reasons (dynamics also entity_type, scored_on, name).
-    A file names only the columns it renames: `[writeback.salesforce] grade = "Lead_Grade__c"`."""
+    keyed by external_id, score, grade, trend and reasons (dynamics also entity_type, scored_on, name;
+    salesforce and hubspot also the views: fit, fit_grade, engagement, engagement_level, fit_engagement).
+    A file names only the columns it renames: `[writeback.salesforce] grade = "Lead_Grade__c"`; an
+    empty name leaves a view column out (`fit = ""`)."""
 
     salesforce: dict[str, str] = field(
         default_factory=lambda: {
             "external_id": "Id", "score": "Propensity_Score__c", "grade": "Propensity_Grade__c",
             "trend": "Propensity_Trend__c", "reasons": "Propensity_Reasons__c",
+            "fit": "Propensity_Fit__c", "fit_grade": "Propensity_Fit_Grade__c", "engagement": "Propensity_Engagement__c",
+            "engagement_level": "Propensity_Engagement_Level__c", "fit_engagement": "Propensity_Fit_Engagement__c",
         }
     )
     hubspot: dict[str, str] = field(
         default_factory=lambda: {
             "external_id": "Record ID", "score": "propensity_score", "grade": "propensity_grade",
             "trend": "propensity_trend", "reasons": "propensity_reasons",
+            "fit": "propensity_fit", "fit_grade": "propensity_fit_grade", "engagement": "propensity_engagement",
+            "engagement_level": "propensity_engagement_level", "fit_engagement": "propensity_fit_engagement",
         }
     )
     dynamics: dict[str, str] = field(
@@ -516,7 +527,7 @@ def _validate(config: Config, where: dict[str, str]) -> None:
         for key, value in names.items():
             if key not in known:
                 raise UsageError(f"{where.get('writeback', '')}[writeback.{tool}]: unknown column {key!r} (known: {', '.join(sorted(known))})")
-            if not value.strip():
+            if not value.strip() and (key not in WRITEBACK_VIEW_KEYS or value):
                 raise UsageError(f"{where.get('writeback', '')}[writeback.{tool}] {key} must name a column, got {value!r}")
 
 

@@ -766,7 +766,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--format", choices=("scores", "salesforce", "hubspot", "dynamics"), default="scores",
         help="scores: the scores file (default); salesforce, hubspot, dynamics: --out is a CSV that tool imports (external id, "
-        "score, grade, trend, top reasons within its limits; column names from [writeback] of --config); read in memory",
+        "score, grade, trend, top reasons within its limits, and for salesforce and hubspot the fit and engagement views; "
+        "column names from [writeback] of --config); read in memory",
     )
     tracking(s)
     s.set_defaults(func=cmd_score)

@@ -301,9 +301,12 @@ def check_spark_output(out: str | Path) -> Path:
 
 def _to_driver(frame: DataFrame, on_rows: Callable[[pl.DataFrame], object]) -> None:
     """`frame`'s rows to `on_rows` on the driver, at most HISTORY_BATCH at a time (bounded memory)."""
+    from propensity.scoring._views import VIEW_SCHEMA
+
     schema = {"contact_id": pl.String, "account_id": pl.String, "score": pl.Float64, "score_100": pl.Int16, "grade": pl.String,
               "percentile": pl.Int16, "reasons": pl.String, "model_version": pl.String, "previous_score": pl.Float64,
-              "trend": pl.String, "moved_by": pl.String, "account_match": pl.String, "contributions": pl.String}
+              "trend": pl.String, "moved_by": pl.String, "account_match": pl.String, "contributions": pl.String,
+              **{c: t for c, t in VIEW_SCHEMA.items() if c in frame.columns}}  # the views, when the model has them
     batch: list[tuple[Any, ...]] = []
     for row in frame.select(*schema).toLocalIterator():
         batch.append(tuple(row))

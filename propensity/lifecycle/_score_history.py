@@ -11,6 +11,9 @@ the realised conversion of its leads can be judged once its horizon has passed.
 - `previous_scores`: each lead's latest scoring before an as-of date, with its business fields'
   contributions (table `score_fields`, a compact JSON per lead), for `trend` and `moved_by`.
 - `contact_scores`: one lead's scores over the history (`explain --contact`).
+- The fit and engagement views (`fit`, `fit_grade`, `engagement`, `engagement_level`,
+  `fit_engagement`) are kept beside each score, null for a model without them; a history written
+  before they were kept gains the (null) columns the first time a run is appended, and reads as is.
 - `realised_conversion`: per model version and grade, how many of the leads scored at an as-of whose
   horizon has passed really converted, next to the mean predicted score.
 """
@@ -30,6 +33,7 @@ import polars as pl
 
 from propensity._errors import UsageError
 from propensity.lifecycle._tracking import parse_model_uri
+from propensity.scoring._views import VIEW_COLUMNS, VIEW_SCHEMA
 
 __all__ = [
     "HISTORY_FILE",
@@ -71,6 +75,11 @@ CREATE TABLE IF NOT EXISTS scores (
     grade TEXT NOT NULL,
     percentile INTEGER,
     reasons TEXT,
+    fit REAL,
+    fit_grade TEXT,
+    engagement REAL,
+    engagement_level INTEGER,
+    fit_engagement TEXT,
     PRIMARY KEY (contact_id, as_of, model_name, model_version)
 );
 CREATE TABLE IF NOT EXISTS score_fields (
@@ -82,6 +91,16 @@ CREATE TABLE IF NOT EXISTS score_fields (
     PRIMARY KEY (contact_id, as_of, model_name, model_version)
 );
 """
+
+
+_VIEW_SQL_TYPES = {"fit": "REAL", "fit_grade": "TEXT", "engagement": "REAL", "engagement_level": "INTEGER", "fit_engagement": "TEXT"}
+_SCORE_COLUMNS = ("contact_id", "account_id", "as_of", "model_name", "model_version", "score", "grade", "percentile", "reasons", *VIEW_COLUMNS)
+_UPDATED = ("account_id", "score", "grade", "percentile", "reasons", *VIEW_COLUMNS)
+_INSERT_SCORES = (
+    f"INSERT INTO scores ({', '.join(_SCORE_COLUMNS)}) VALUES ({', '.join('?' * len(_SCORE_COLUMNS))}) "
+    "ON CONFLICT (contact_id, as_of, model_name, model_version) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _UPDATED)
+)
 
 
 def default_history_path(tracking_uri: str | None = None) -> Path:
@@ -112,11 +131,30 @@ def _connect(path: Path, *, create: bool) -> Iterator[sqlite3.Connection]:
     try:
         if create:
             conn.executescript(_SCHEMA)
+            _add_view_columns(conn)
         yield conn
     except sqlite3.DatabaseError as exc:
         raise UsageError(f"{path}: cannot use this score history ({exc})") from None
     finally:
         conn.close()
+
+
+def _score_table_columns(conn: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in conn.execute("PRAGMA table_info(scores)")}
+
+
+def _add_view_columns(conn: sqlite3.Connection) -> None:
+    """A history written before the views were kept gains their columns (null for its old rows)."""
+    have = _score_table_columns(conn)
+    for column in VIEW_COLUMNS:
+        if column not in have:
+            conn.execute(f"ALTER TABLE scores ADD COLUMN {column} {_VIEW_SQL_TYPES[column]}")
+
+
+def _select_scores(conn: sqlite3.Connection) -> str:
+    """The columns of `scores` in `_SCORE_SCHEMA`'s order, null for the view columns an older history lacks."""
+    have = _score_table_columns(conn)
+    return ", ".join(c if c in have else f"NULL AS {c}" for c in _SCORE_COLUMNS)
 
 
 def record_scores(
@@ -145,13 +183,12 @@ class HistoryRun:
 
     def add(self, scores: pl.DataFrame) -> int:
         rows = scores.filter(pl.col("score").is_not_null())
+        views = [pl.col(c) if c in rows.columns else pl.lit(None).alias(c) for c in VIEW_COLUMNS]  # null without views
         for start in range(0, rows.height, _INSERT_ROWS):  # bounded memory: a slice of Python tuples at a time
-            part = rows.slice(start, _INSERT_ROWS).select("contact_id", "account_id", "score", "grade", "percentile", "reasons")
+            part = rows.slice(start, _INSERT_ROWS).select("contact_id", "account_id", "score", "grade", "percentile", "reasons", *views)
             self._conn.executemany(
-                "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (contact_id, as_of, model_name, model_version) "
-                "DO UPDATE SET account_id = excluded.account_id, score = excluded.score, grade = excluded.grade, "
-                "percentile = excluded.percentile, reasons = excluded.reasons",
-                [(c, a, *self._key, float(s), str(g), p, r) for c, a, s, g, p, r in part.iter_rows()],
+                _INSERT_SCORES,
+                [(c, a, *self._key, float(s), str(g), p, r, *v) for c, a, s, g, p, r, *v in part.iter_rows()],
             )
         if "contributions" in rows.columns:
             fields = rows.filter(pl.col("contributions").is_not_null())
@@ -206,6 +243,7 @@ _RUN_SCHEMA = {
 _SCORE_SCHEMA = {
     "contact_id": pl.String, "account_id": pl.String, "as_of": pl.String, "model_name": pl.String,
     "model_version": pl.String, "score": pl.Float64, "grade": pl.String, "percentile": pl.Int64, "reasons": pl.String,
+    **VIEW_SCHEMA,
 }
 
 
@@ -220,7 +258,7 @@ def read_history(path: str | Path, model_name: str | None = None) -> tuple[pl.Da
             raise UsageError(f"{path}: no scores of model '{model_name}' (models: {', '.join(names) or 'none'})")
         name = model_name or (names[0] if names else "")
         runs = runs.filter(pl.col("model_name") == name)
-        scores = _frame(conn, f"SELECT * FROM scores WHERE model_name = {_quote(name)}", _SCORE_SCHEMA)
+        scores = _frame(conn, f"SELECT {_select_scores(conn)} FROM scores WHERE model_name = {_quote(name)}", _SCORE_SCHEMA)
     parse = pl.col("as_of").str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us")
     return runs.with_columns(parse), scores.with_columns(parse)
 

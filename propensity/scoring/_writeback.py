@@ -13,6 +13,15 @@
 
 Reasons are cut at a whole reason ("; " separated) to fit, never mid-word unless a single reason is
 longer than the limit. Column names come from `[writeback]` (`WritebackConfig`).
+
+The fit and engagement views go where the tool has a natural place for them: Salesforce custom
+fields and HubSpot contact properties (HubSpot's own lead scoring keeps fit and engagement scores
+apart): `fit` and `engagement` as whole numbers 1-100 (the calibrated probability in percent, as the
+score), `fit_grade` a picklist / enumeration A-D, `engagement_level` a whole number 1-4 (1 the most
+engaged), `fit_engagement` a picklist / enumeration of the 16 cells A1-D4. Dynamics 365's
+`msdyn_predictivescore` has no such column, so its file holds none. A view column is left out when
+its name is empty in `[writeback]` or the scores have no views (a model trained without them, or
+points), so an import never blanks a field it does not fill.
 """
 
 from __future__ import annotations
@@ -22,8 +31,9 @@ from datetime import datetime
 
 import polars as pl
 
-from propensity._config import WritebackConfig
+from propensity._config import WRITEBACK_VIEW_KEYS, WritebackConfig
 from propensity._errors import UsageError
+from propensity.scoring._grades import GradeScale
 
 __all__ = ["FORMATS", "LIMITS", "TREND_CODES", "fit_text", "writeback_frame"]
 
@@ -45,6 +55,7 @@ _DYNAMICS_GRADE = {"A": 0, "B": 1, "C": 2, "D": 3}
 _ENTITY_TYPE = "lead"
 _BASE = ("external_id", "score", "grade", "trend", "reasons")
 _USED = {"salesforce": _BASE, "hubspot": _BASE, "dynamics": (*_BASE, "entity_type", "scored_on", "name")}
+_VIEWS_IN = ("salesforce", "hubspot")  # the tools with a natural place for the views
 
 
 def fit_text(text: str | None, limit: int) -> str:
@@ -67,7 +78,8 @@ def writeback_frame(scores: pl.DataFrame, tool: str, config: WritebackConfig | N
     if tool not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {tool!r}")
     names = {**asdict(WritebackConfig())[tool], **getattr(config or WritebackConfig(), tool)}
-    used = [names[k] for k in _USED[tool]]
+    views = [k for k in WRITEBACK_VIEW_KEYS if tool in _VIEWS_IN and names.get(k) and k in scores.columns]
+    used = [names[k] for k in (*_USED[tool], *views)]
     if len(used) != len(set(used)):
         raise UsageError(f"[writeback.{tool}]: two columns have the same name ({', '.join(used)})")
     limit = LIMITS[tool]
@@ -99,5 +111,17 @@ def writeback_frame(scores: pl.DataFrame, tool: str, config: WritebackConfig | N
             names["grade"]: scores["grade"],
             names["trend"]: trend.replace_strict(codes, return_dtype=pl.String),
             names["reasons"]: reasons,
+            **{names[k]: _view_values(scores, k) for k in views},
         }
     return pl.DataFrame([s.rename(n) for n, s in columns.items()])
+
+
+def _view_values(scores: pl.DataFrame, key: str) -> pl.Series:
+    """A view column as the tools hold it: probabilities as whole numbers 1-100, levels as whole numbers."""
+    column = scores[key]
+    if key in ("fit", "engagement"):
+        percent = pl.Series(key, GradeScale.score_100(column.fill_null(0.0).to_numpy()), dtype=pl.Int64)
+        return pl.select(pl.when(column.is_null()).then(None).otherwise(percent)).to_series()
+    if key == "engagement_level":
+        return column.cast(pl.Int64)
+    return column.cast(pl.String)

@@ -29,6 +29,14 @@ come from a hidden process, simulated day by day in UTC over ``months`` calendar
 * Heavy engagers never get an opportunity: about 4 % students (no account, or a university account)
   and about 2 % employees of competitors (in accounts of their own). They visit, download, attend
   webinars and even view the pricing page far more than ordinary leads.
+* Competitors are visible in who they are, as in a real CRM: about 80 % of their accounts show the
+  vendor's own industry, "Marketing Technology" (no buyer's account does; the others "Software"),
+  70 % of their employees have a product, product-marketing or analyst title ("Product Manager",
+  "Competitive Intelligence Analyst", ...; the others a title of their hidden level and department,
+  as buyers do), and their lead source is organic: "organic_search" or "web" where the drawn source
+  was inbound (a form at creation), "direct" or "organic_social" otherwise.
+* Every account has an email domain of its own: the brand (``bluestone.com``), or, when an earlier
+  account holds that, the brand with the name's next words (``bluestonelabs.com``), then a number.
 * Other outcomes: ``mql`` at a contact's first form fill or demo request (anyone), ``sql`` after a
   committee member's first demo request on a day its account is in EVAL, ``closed_won`` 30 to 120
   days after about 30 % of opportunities. Outcomes dated at or after ``end`` are not written.
@@ -63,8 +71,11 @@ Two optional arguments leave the default output unchanged:
   only ones a buying committee draws from. Lower it and more contacts are created inside the history
   (uniformly over its days): leads with only noise opportunities pile up, so the share of open leads
   that convert drifts down over the history.
-Everything is drawn from one ``numpy.random.default_rng(seed)``: the same arguments give the same
-files.
+Everything is drawn from one ``numpy.random.default_rng(seed)``, except the competitors' shown
+industry, title and lead source, drawn from ``numpy.random.default_rng([seed, 1])`` after it (so
+adding them changed no other value: buyers, students, events, outcomes and the oracle are what
+generator version 1 gave; the unique domains changed only emails at once-shared domains). The same
+arguments give the same files.
 """
 
 from __future__ import annotations

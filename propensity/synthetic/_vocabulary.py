@@ -8,7 +8,7 @@ from datetime import datetime
 
 import numpy as np
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: competitors' visible profile, unique account domains
 TABLES = ("contacts", "accounts", "events", "outcomes")
 FORMATS = ("parquet", "csv")
 CSV_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -155,6 +155,23 @@ LEAD_SOURCES = (
 LEAD_SOURCE_SHARE = (0.22, 0.14, 0.08, 0.06, 0.05, 0.16, 0.07, 0.07, 0.07, 0.08)
 STUDENT_LEAD_SOURCE_SHARE = (0.35, 0.10, 0.12, 0.0, 0.0, 0.0, 0.18, 0.10, 0.15, 0.0)
 INBOUND_SOURCES = frozenset({"web", "paid_search", "webinar", "content_syndication"})
+
+# What a CRM shows of a competitor's employee (drawn from a stream of its own: see _world): its
+# account is in the vendor's own industry far more often than a buyer's, its title leans to product,
+# product marketing and analyst roles, and it comes in organically, not through sales or partners.
+# An inbound lead (a form at creation) reads as organic search or the website, any other as direct
+# traffic or organic social.
+COMPETITOR_INDUSTRIES = ("Marketing Technology", "Software")
+COMPETITOR_INDUSTRY_SHARE = (0.8, 0.2)
+COMPETITOR_TITLES = (
+    "Product Manager", "Senior Product Manager", "Product Marketing Manager", "Director of Product",
+    "Competitive Intelligence Analyst", "Market Research Analyst", "Marketing Analyst", "Product Analyst",
+    "Growth Analyst", "Solutions Engineer",
+)
+P_COMPETITOR_PROFILE_TITLE = 0.7  # the others keep the title of their hidden level and department
+COMPETITOR_INBOUND_SOURCES = ("organic_search", "web")
+COMPETITOR_OTHER_SOURCES = ("direct", "organic_social")
+P_COMPETITOR_FIRST_SOURCE = 0.6  # the first of each pair, else the second
 
 # Job titles: a hidden (level, department) and free text with the noise real CRMs hold.
 DEPARTMENTS = ("marketing", "sales", "it", "data", "finance", "operations", "hr", "executive")

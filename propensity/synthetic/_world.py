@@ -14,7 +14,12 @@ import polars as pl
 
 from propensity.synthetic._vocabulary import (
     C_LEVEL_TITLES,
+    COMPETITOR_INBOUND_SOURCES,
+    COMPETITOR_INDUSTRIES,
+    COMPETITOR_INDUSTRY_SHARE,
     COMPETITOR_NAMES,
+    COMPETITOR_OTHER_SOURCES,
+    COMPETITOR_TITLES,
     COUNTRIES,
     COUNTRY_CALLING_CODE,
     COUNTRY_COMPANY_SUFFIX,
@@ -57,6 +62,8 @@ from propensity.synthetic._vocabulary import (
     OUT,
     OUTCOMES,
     P_CLOSED_WON,
+    P_COMPETITOR_FIRST_SOURCE,
+    P_COMPETITOR_PROFILE_TITLE,
     P_EVAL_CUSTOMER,
     P_EVAL_OUT,
     P_OUT_RESEARCH_PER_FIT,
@@ -88,7 +95,10 @@ from propensity.synthetic._vocabulary import (
     WEEKEND_KEEP,
 )
 
-__all__ = ['Calendar', 'World', 'make_calendar', 'simulate']
+__all__ = ['PROFILE_STREAM', 'Calendar', 'World', 'make_calendar', 'simulate']
+
+PROFILE_STREAM = 1
+"""The competitors' profile comes from ``default_rng([seed, PROFILE_STREAM])``, not the main stream."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,16 @@ class _Contacts:
     created_s: np.ndarray  # seconds since the Unix epoch
     engagement: np.ndarray
     lead_source: np.ndarray  # index into LEAD_SOURCES
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """What the CRM shows of competitors' employees beyond their hidden level and department, drawn
+    from a generator of its own (`PROFILE_STREAM`) so that every other draw stays as it was."""
+
+    industry: np.ndarray  # per account: the industry shown (object), None where it is the account's own
+    title: np.ndarray  # per contact: the title's text before CRM noise, None where level and department make it
+    lead_source: np.ndarray  # per contact: the lead source shown, None where it is the drawn one
 
 
 @dataclass(frozen=True)
@@ -184,8 +204,9 @@ def simulate(
     contact_ids = [f"C{i:07d}" for i in range(1, contacts.role.size + 1)]
     account_ids = [f"A{i:06d}" for i in range(1, accounts.kind.size + 1)]
     contact_id_series = pl.Series("contact_id", contact_ids, dtype=pl.String)
-    accounts_frame = _accounts_frame(rng, accounts, account_ids)
-    contacts_frame = _contacts_frame(rng, accounts, contacts, contact_ids, account_ids)
+    profile = _competitor_profile(np.random.default_rng([seed, PROFILE_STREAM]), accounts, contacts)
+    accounts_frame = _accounts_frame(rng, accounts, account_ids, profile)
+    contacts_frame = _contacts_frame(rng, accounts, contacts, contact_ids, account_ids, profile)
     events_frame = _events_frame(contact_id_series, ev_contact, ev_time, ev_type)
     outcomes_frame = _outcomes_frame(contact_id_series, *outcomes)
     oracle_frame = _oracle_frame(contact_id_series, calendar, *oracle)
@@ -371,6 +392,32 @@ def _make_population(
     return accounts, contacts
 
 
+def _competitor_profile(rng: np.random.Generator, accounts: _Accounts, contacts: _Contacts) -> _Profile:
+    """Competitors as a CRM shows them: their accounts mostly in the vendor's own industry, their
+    titles leaning to product and analyst roles, their lead source organic. Only `rng` (a stream of
+    its own) is drawn from, so buyers, students and everything the simulation drew stay the same."""
+    rivals = np.flatnonzero(accounts.kind == 2)
+    industry = np.full(accounts.kind.size, None, dtype=object)
+    pick = rng.choice(len(COMPETITOR_INDUSTRIES), size=rivals.size, p=_normalized(COMPETITOR_INDUSTRY_SHARE))
+    industry[rivals] = np.array(COMPETITOR_INDUSTRIES, dtype=object)[pick]
+
+    staff = np.flatnonzero(contacts.role == ROLE_COMPETITOR)
+    title = np.full(contacts.role.size, None, dtype=object)
+    titled = staff[rng.random(staff.size) < P_COMPETITOR_PROFILE_TITLE]
+    title[titled] = np.array(COMPETITOR_TITLES, dtype=object)[rng.integers(0, len(COMPETITOR_TITLES), titled.size)]
+
+    # The drawn source still decides the form at creation (events): an inbound one stays inbound-looking.
+    inbound = np.isin(contacts.lead_source[staff], [LEAD_SOURCES.index(s) for s in INBOUND_SOURCES])
+    first = rng.random(staff.size) < P_COMPETITOR_FIRST_SOURCE
+    lead_source = np.full(contacts.role.size, None, dtype=object)
+    lead_source[staff] = np.where(
+        inbound,
+        np.where(first, COMPETITOR_INBOUND_SOURCES[0], COMPETITOR_INBOUND_SOURCES[1]),
+        np.where(first, COMPETITOR_OTHER_SOURCES[0], COMPETITOR_OTHER_SOURCES[1]),
+    )
+    return _Profile(industry=industry, title=title, lead_source=lead_source)
+
+
 def _normalized(values: tuple[float, ...]) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64)
     normalized: np.ndarray = array / array.sum()
@@ -414,6 +461,7 @@ def _account_names(
     names: list[str] = []
     domains: list[str] = []
     seen: set[str] = set()
+    taken: set[str] = set()
     prefix = rng.integers(0, len(NAME_PREFIXES), kind.size)
     core = rng.integers(0, len(NAME_CORES), kind.size)
     word = rng.integers(0, 4, kind.size)
@@ -445,8 +493,24 @@ def _account_names(
                 name = f"{base} {round_}"
         seen.add(name)
         names.append(name)
-        domains.append(f"{stem}{'' if round_ == 0 else round_}.{tld}")
+        domains.append(_unique_domain(f"{stem}{'' if round_ == 0 else round_}", tld, name, taken))
     return names, domains
+
+
+def _unique_domain(stem: str, tld: str, name: str, taken: set[str]) -> str:
+    """`stem.tld`, or, when an earlier account holds it, the stem with the name's next words
+    ("bluestonelabs.com" for Bluestone Labs Inc), then a number: every account its own domain, as in
+    a real CRM, derived without a random draw. `taken` gains the domain returned."""
+    words = [w for w in map(_ascii_slug, name.split()) if w and w != "of" and not stem.startswith(w)]
+    candidates = [stem, *(stem + "".join(words[:k]) for k in range(1, len(words) + 1))]
+    domain = next((f"{c}.{tld}" for c in candidates if c and f"{c}.{tld}" not in taken), None)
+    number = 2
+    while domain is None:
+        candidate = f"{stem}{number}.{tld}"
+        domain = None if candidate in taken else candidate
+        number += 1
+    taken.add(domain)
+    return domain
 
 
 def _pick_committees(
@@ -970,10 +1034,13 @@ def _datetimes(seconds: np.ndarray) -> pl.Series:
     return pl.Series((np.asarray(seconds, np.int64) * 1_000_000).astype("datetime64[us]"), dtype=pl.Datetime("us"))
 
 
-def _accounts_frame(rng: np.random.Generator, accounts: _Accounts, account_ids: list[str]) -> pl.DataFrame:
+def _accounts_frame(
+    rng: np.random.Generator, accounts: _Accounts, account_ids: list[str], profile: _Profile
+) -> pl.DataFrame:
     n = accounts.kind.size
     missing = rng.random((4, n)) < np.array([[0.03], [0.04], [0.08], [0.02]])
-    industry = np.array(INDUSTRIES, dtype=object)[accounts.industry]
+    own = np.array(INDUSTRIES, dtype=object)[accounts.industry]
+    industry = np.where(_is_none(profile.industry), own, profile.industry)
     industry[missing[0]] = None
     country = np.array(COUNTRIES, dtype=object)[accounts.country]
     country[missing[3]] = None
@@ -995,6 +1062,7 @@ def _contacts_frame(
     contacts: _Contacts,
     contact_ids: list[str],
     account_ids: list[str],
+    profile: _Profile,
 ) -> pl.DataFrame:
     n = contacts.role.size
     first_index = rng.integers(0, len(FIRST_NAMES), n)
@@ -1049,6 +1117,7 @@ def _contacts_frame(
                 company,
                 title_noise[:, i],
                 title_pick[:, i],
+                profile.title[i],
             )
         )
     return pl.DataFrame(
@@ -1061,7 +1130,10 @@ def _contacts_frame(
             "last_name": pl.Series(last_names, dtype=pl.String),
             "phone": pl.Series(phones, dtype=pl.String),
             "job_title": pl.Series(titles, dtype=pl.String),
-            "lead_source": pl.Series(np.array(LEAD_SOURCES)[contacts.lead_source], dtype=pl.String),
+            "lead_source": pl.Series(
+                np.where(_is_none(profile.lead_source), np.array(LEAD_SOURCES, dtype=object)[contacts.lead_source], profile.lead_source).tolist(),
+                dtype=pl.String,
+            ),
         }
     )
 
@@ -1071,15 +1143,29 @@ def _ascii_slug(text: str) -> str:
     return "".join(ch for ch in plain.lower() if ch.isalnum())
 
 
+def _is_none(values: np.ndarray) -> np.ndarray:
+    none: np.ndarray = np.equal(values, None)
+    return none
+
+
 def _job_title(
-    level: int, department: int, language: str | None, company: str, noise: np.ndarray, pick: np.ndarray
+    level: int,
+    department: int,
+    language: str | None,
+    company: str,
+    noise: np.ndarray,
+    pick: np.ndarray,
+    shown: str | None = None,
 ) -> str | None:
-    """A free-text title for a hidden (level, department), with the noise of hand-typed CRM data."""
+    """A free-text title for a hidden (level, department), or the title `shown` when given, with the
+    noise of hand-typed CRM data."""
     if noise[0] < 0.04:
         return None
     if noise[0] < 0.05:
         return ""
-    if level == 0:
+    if shown is not None:
+        title = shown
+    elif level == 0:
         title = STUDENT_TITLES[pick[0] % len(STUDENT_TITLES)]
     else:
         dept = DEPARTMENTS[department]

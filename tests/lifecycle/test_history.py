@@ -174,6 +174,17 @@ def test_surges_on_generated_data_are_exactly_the_leads_that_moved_up(scored: di
 
 
 @pytest.mark.slow
+def test_each_runs_views_are_in_the_history_as_scored(scored: dict[str, Any]) -> None:
+    history = read_history(scored["db"])[1]
+    views = ["fit", "fit_grade", "engagement", "engagement_level", "fit_engagement"]
+    for t, run in scored["runs"].items():
+        assert set(views) <= set(run.columns)
+        kept = history.filter(pl.col("as_of") == t).select("contact_id", *views).sort("contact_id")
+        assert kept.equals(run.select("contact_id", *views).sort("contact_id")), t
+        assert kept["fit_engagement"].null_count() == 0 and kept.height == run.height
+
+
+@pytest.mark.slow
 def test_realised_conversion_by_grade_on_generated_data(scored: dict[str, Any]) -> None:
     export = scored["export"]
     report = realised_conversion(scored["db"], export)
@@ -215,7 +226,62 @@ def test_history_file_is_plain_sqlite(tmp_path: Path) -> None:
     _record(db, T1, [("C1", 0.1, "A", 90, "+ VP")])
     with sqlite3.connect(db) as conn:
         cols = [r[1] for r in conn.execute("PRAGMA table_info(scores)")]
-    assert cols == ["contact_id", "account_id", "as_of", "model_name", "model_version", "score", "grade", "percentile", "reasons"]
+    assert cols == ["contact_id", "account_id", "as_of", "model_name", "model_version", "score", "grade", "percentile", "reasons",
+                    "fit", "fit_grade", "engagement", "engagement_level", "fit_engagement"]
+
+
+def _with_views(frame: pl.DataFrame, views: list[tuple[float, str, float, int]]) -> pl.DataFrame:
+    """A scores frame with the view columns as `propensity score` writes them: (fit, fit grade, engagement, level)."""
+    fit, grade, engagement, level = (list(x) for x in zip(*views, strict=True))
+    return frame.with_columns(
+        pl.Series("fit", fit, dtype=pl.Float64), pl.Series("fit_grade", grade, dtype=pl.String),
+        pl.Series("engagement", engagement, dtype=pl.Float64), pl.Series("engagement_level", level, dtype=pl.Int8),
+        pl.Series("fit_engagement", [f"{g}{n}" for g, n in zip(grade, level, strict=True)], dtype=pl.String),
+    )
+
+
+def test_the_history_keeps_the_fit_and_engagement_views_beside_each_score(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    frame = _with_views(_scores([("C1", 0.10, "A", 95, "+ VP"), ("C2", 0.01, "D", 20, "")]), [(0.031, "B", 0.42, 1), (0.002, "D", 0.004, 4)])
+    record_scores(db, frame, as_of=T1, model_name="m", model_version="1", model_uri="models:/m/1", positive_outcomes=["opportunity"], horizon_days=90)
+    got = read_history(db)[1].sort("contact_id")
+    assert got.select("contact_id", "fit", "fit_grade", "engagement", "engagement_level", "fit_engagement").rows() == [
+        ("C1", 0.031, "B", 0.42, 1, "B1"), ("C2", 0.002, "D", 0.004, 4, "D4")]
+    assert got.schema["engagement_level"] == pl.Int8
+    # the same run again with other views replaces them; a model without views records nulls
+    again = _with_views(_scores([("C1", 0.10, "A", 95, "+ VP")]), [(0.05, "A", 0.3, 2)])
+    record_scores(db, again, as_of=T1, model_name="m", model_version="1", model_uri="models:/m/1", positive_outcomes=["opportunity"], horizon_days=90)
+    record_scores(db, _scores([("C1", 0.2, "A", 99, "")]), as_of=T2, model_name="m", model_version="1", model_uri="models:/m/1",
+                  positive_outcomes=["opportunity"], horizon_days=90)
+    got = read_history(db)[1].sort("as_of", "contact_id")
+    assert got.select("contact_id", "fit_engagement", "fit").rows() == [("C1", "A2", 0.05), ("C2", "D4", 0.002), ("C1", None, None)]
+
+
+def test_a_history_written_before_the_views_reads_and_gains_their_columns(tmp_path: Path) -> None:
+    """An older history file (the nine-column scores table) still reads, its rows with null views, and
+    takes a run with views without losing a row."""
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(
+            "CREATE TABLE scoring_runs (as_of TEXT NOT NULL, model_name TEXT NOT NULL, model_version TEXT NOT NULL, "
+            "model_uri TEXT NOT NULL, positive_outcomes TEXT NOT NULL, horizon_days INTEGER NOT NULL, leads INTEGER NOT NULL, "
+            "scored_at TEXT NOT NULL, PRIMARY KEY (as_of, model_name, model_version));"
+            "CREATE TABLE scores (contact_id TEXT NOT NULL, account_id TEXT, as_of TEXT NOT NULL, model_name TEXT NOT NULL, "
+            "model_version TEXT NOT NULL, score REAL NOT NULL, grade TEXT NOT NULL, percentile INTEGER, reasons TEXT, "
+            "PRIMARY KEY (contact_id, as_of, model_name, model_version));"
+            "INSERT INTO scoring_runs VALUES ('2025-02-01T00:00:00', 'm', '1', 'models:/m/1', '[\"opportunity\"]', 90, 1, '2025-02-01T06:00:00');"
+            "INSERT INTO scores VALUES ('C1', 'A1', '2025-02-01T00:00:00', 'm', '1', 0.1, 'B', 80, '+ VP');"
+        )
+    conn.close()
+    old = read_history(db)[1]  # read-only: the file is not changed
+    assert old.select("contact_id", "score", "fit", "fit_engagement").rows() == [("C1", 0.1, None, None)]
+    with sqlite3.connect(db) as conn:
+        assert "fit" not in [r[1] for r in conn.execute("PRAGMA table_info(scores)")]
+    conn.close()
+    record_scores(db, _with_views(_scores([("C1", 0.2, "A", 95, "")]), [(0.04, "A", 0.5, 1)]), as_of=T2, model_name="m",
+                  model_version="1", model_uri="models:/m/1", positive_outcomes=["opportunity"], horizon_days=90)
+    got = read_history(db)[1].sort("as_of")
+    assert got.select("score", "grade", "fit", "engagement_level", "fit_engagement").rows() == [(0.1, "B", None, None, None), (0.2, "A", 0.04, 1, "A1")]
 
 
 def test_previous_scores_are_each_leads_latest_scoring_strictly_before_the_as_of(tmp_path: Path) -> None:

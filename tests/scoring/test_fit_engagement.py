@@ -1,9 +1,9 @@
 """The fit and engagement views beside the score: who a lead is and what it did, graded apart.
 
 The generator hides who never buys: about 4% students and 2% competitors' employees who engage far
-more than ordinary leads. The views must show them as engaged leads that do not fit (or, for
-competitors, whose profile cannot tell them from buyers: see the acceptance test), while the score,
-its ranking and an older model's scores stay as they were.
+more than ordinary leads. The views must show them as engaged leads that do not fit (competitors are
+visible in who they are: accounts in the vendor's own industry, product and analyst titles, organic
+lead sources), while the score, its ranking and an older model's scores stay as they were.
 """
 
 from __future__ import annotations
@@ -163,30 +163,68 @@ def grid_page(report_store, tmp_path_factory: pytest.TempPathFactory) -> str:  #
     return out.read_text(encoding="utf-8")
 
 
-@pytest.mark.slow
-def test_students_and_competitors_engage_heavily_and_students_do_not_fit(report_store, roles) -> None:  # type: ignore[no-untyped-def]
-    """On the scored open leads: the median engagement percentile of students and of competitors is
-    far above the buyers', the students' median fit percentile far below. Competitors' accounts are
-    software companies of about 250 people in the generator, a profile its buyers share, so their fit
-    alone cannot be low; students and competitors together fit below the buyers."""
-    scores = pl.read_csv(report_store["scores"])
-    assert tuple(scores.columns) == SCORE_COLUMNS + VIEW_COLUMNS
+def _ranked(scores: pl.DataFrame, roles: pl.DataFrame) -> pl.DataFrame:
+    """The scored leads with their hidden role and their fit and engagement percentiles among all."""
     n = scores.height
-    ranked = scores.join(roles, on="contact_id").with_columns(
+    return scores.join(roles, on="contact_id").with_columns(
         (100 * pl.col("fit").rank() / n).alias("fit_pct"), (100 * pl.col("engagement").rank() / n).alias("engagement_pct")
     )
-    med = {r["role"]: r for r in ranked.group_by("role").agg(pl.len(), pl.col("fit_pct").median(), pl.col("engagement_pct").median()).iter_rows(named=True)}
+
+
+def _medians(ranked: pl.DataFrame) -> dict[str, dict[str, float]]:
+    agg = ranked.group_by("role").agg(pl.len(), pl.col("fit_pct").median(), pl.col("engagement_pct").median())
+    return {r["role"]: r for r in agg.iter_rows(named=True)}
+
+
+@pytest.mark.slow
+def test_students_and_competitors_engage_heavily_and_do_not_fit(report_store, roles) -> None:  # type: ignore[no-untyped-def]
+    """On the scored open leads: the median engagement percentile of students and of competitors is
+    far above the buyers', their median fit percentile well below (measured: students 5 and
+    competitors 37 against buyers' 52 for fit; 90 and 95 against 47 for engagement). Competitors fit
+    less clearly than students: 40 of them in three accounts are few to learn from, but the
+    generator shows them as a CRM would (their accounts' industry, their titles, their sources)."""
+    scores = pl.read_csv(report_store["scores"])
+    assert tuple(scores.columns) == SCORE_COLUMNS + VIEW_COLUMNS
+    ranked = _ranked(scores, roles)
+    med = _medians(ranked)
     assert med["student"]["len"] >= 60 and med["competitor"]["len"] >= 30
     buyer = med["buyer"]
     assert med["student"]["engagement_pct"] > buyer["engagement_pct"] + 25
     assert med["competitor"]["engagement_pct"] > buyer["engagement_pct"] + 25
     assert med["student"]["fit_pct"] < buyer["fit_pct"] - 25
-    heavy = ranked.filter(pl.col("role") != "buyer")
-    assert float(heavy["fit_pct"].median()) < buyer["fit_pct"]  # type: ignore[operator]
-    # in the cells: students are engaged (level 1-2) leads of fit D
-    students = ranked.filter(pl.col("role") == "student")
-    assert (students["fit_grade"] == "D").mean() >= 0.75
-    assert (heavy["engagement_level"] <= 2).mean() >= 0.75
+    assert med["competitor"]["fit_pct"] < buyer["fit_pct"] - 10
+    # in the cells: students and competitors are engaged (level 1-2) leads of fit D
+    for role in ("student", "competitor"):
+        heavy = ranked.filter(pl.col("role") == role)
+        assert (heavy["fit_grade"] == "D").mean() >= 0.75, role
+        assert (heavy["engagement_level"] <= 2).mean() >= 0.9, role
+
+
+@pytest.mark.slow
+def test_the_reports_grid_holds_the_competitors_in_engaged_cells_of_low_fit_that_never_convert(  # type: ignore[no-untyped-def]
+    report_store, roles, grid_page
+) -> None:
+    """The grid's cell that holds most competitors now (measured: D1, 22 of the 40) is an engaged cell of
+    fit D and counts them among its scored leads; in the backtest the cell holding most competitors'
+    rows (measured: D1, 58 of 145) counts them among its leads and none of them converted."""
+    page = _parse(grid_page)
+    scored, leads, rates = page.values("data-fe-scored"), page.values("data-fe-leads"), page.raw("data-fe-rate")
+    competitors = _ranked(pl.read_csv(report_store["scores"]), roles).filter(pl.col("role") == "competitor")
+    cell, n = competitors.group_by("fit_engagement").len().sort("len", "fit_engagement", descending=[True, False]).row(0)
+    assert cell in ("D1", "D2") and n >= 15
+    assert scored[cell] >= n
+    client = mlflow.MlflowClient(report_store["uri"], report_store["uri"])
+    version = client.get_model_version_by_alias("lead-propensity", "champion")
+    path = mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path="evaluation/validation.parquet",
+                                               tracking_uri=report_store["uri"], dst_path=tempfile.mkdtemp())
+    backtest = pl.read_parquet(path).join(roles, on="contact_id").filter(pl.col("role") == "competitor")
+    assert backtest.height >= 100 and int(backtest["label"].sum()) == 0  # competitors never convert
+    by_cell = backtest.group_by("fit_engagement").len().sort("len", "fit_engagement", descending=[True, False])
+    top, rows = by_cell.row(0)
+    assert top in ("D1", "D2") and rows >= 40
+    assert leads[top] >= rows and rates[top] != ""
+    in_d = backtest.filter(pl.col("fit_grade") == "D").height
+    assert in_d / backtest.height >= 0.5 and (backtest["engagement_level"] <= 2).mean() >= 0.9
 
 
 @pytest.mark.slow

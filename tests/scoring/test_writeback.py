@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from datetime import date, datetime
 from pathlib import Path
 
@@ -93,6 +94,62 @@ def test_column_names_come_from_the_writeback_section(tmp_path: Path) -> None:
         load_config(cfg)
 
 
+def _with_views() -> pl.DataFrame:
+    # L1 B1, L2 D4, L3 C3, L4 A1: the view columns as `propensity score` writes them
+    return _scores().with_columns(
+        pl.Series("fit", [0.031, 0.0004, 0.012, 0.2]), pl.Series("fit_grade", ["B", "D", "C", "A"]),
+        pl.Series("engagement", [0.42, 0.001, 0.05, 0.9999]), pl.Series("engagement_level", [1, 4, 3, 1], dtype=pl.Int8),
+        pl.Series("fit_engagement", ["B1", "D4", "C3", "A1"]),
+    )
+
+
+VIEW_NAMES = {
+    "salesforce": ["Propensity_Fit__c", "Propensity_Fit_Grade__c", "Propensity_Engagement__c", "Propensity_Engagement_Level__c",
+                   "Propensity_Fit_Engagement__c"],
+    "hubspot": ["propensity_fit", "propensity_fit_grade", "propensity_engagement", "propensity_engagement_level", "propensity_fit_engagement"],
+}
+
+
+@pytest.mark.parametrize("tool", ["salesforce", "hubspot"])
+def test_salesforce_and_hubspot_files_carry_the_views_as_numbers_and_picklist_values(tool: str, tmp_path: Path) -> None:
+    from propensity.scoring._views import CELLS
+
+    rows = _read_back(writeback_frame(_with_views(), tool), tmp_path)
+    base = list(_read_back(writeback_frame(_scores(), tool), tmp_path)[0])
+    fit, fit_grade, engagement, level, cell = VIEW_NAMES[tool]
+    assert list(rows[0]) == [*base, fit, fit_grade, engagement, level, cell]  # the views after the score's columns
+    assert [int(r[fit]) for r in rows] == [4, 1, 2, 20]  # percent, 1-100, rounded up as the score
+    assert [int(r[engagement]) for r in rows] == [42, 1, 5, 100]
+    assert [r[fit_grade] for r in rows] == ["B", "D", "C", "A"]
+    assert [int(r[level]) for r in rows] == [1, 4, 3, 1]
+    assert [r[cell] for r in rows] == ["B1", "D4", "C3", "A1"] and {r[cell] for r in rows} <= set(CELLS)
+
+
+def test_dynamics_has_no_field_for_the_views_and_its_file_holds_none(tmp_path: Path) -> None:
+    with_views = writeback_frame(_with_views(), "dynamics", as_of=datetime(2026, 3, 1))
+    assert with_views.equals(writeback_frame(_scores(), "dynamics", as_of=datetime(2026, 3, 1)))
+    cfg = tmp_path / "wb.toml"
+    cfg.write_text('[writeback.dynamics]\nfit = "msdyn_fit"\n', encoding="utf-8")
+    with pytest.raises(UsageError, match=r"\[writeback.dynamics\]: unknown column 'fit'"):
+        load_config(cfg)
+
+
+def test_view_columns_are_renamed_or_left_out_by_the_writeback_section(tmp_path: Path) -> None:
+    cfg = tmp_path / "wb.toml"
+    cfg.write_text('[writeback.hubspot]\nfit = ""\nengagement_level = ""\nfit_engagement = "lead_matrix"\n', encoding="utf-8")
+    frame = writeback_frame(_with_views(), "hubspot", load_config(cfg).writeback)
+    assert frame.columns[5:] == ["propensity_fit_grade", "propensity_engagement", "lead_matrix"]
+    assert frame["lead_matrix"].to_list() == ["B1", "D4", "C3", "A1"]
+    cfg.write_text('[writeback.hubspot]\nscore = ""\n', encoding="utf-8")  # only a view may be left out
+    with pytest.raises(UsageError, match=r"\[writeback.hubspot\] score must name a column, got ''"):
+        load_config(cfg)
+    cfg.write_text('[writeback.hubspot]\nfit = "  "\n', encoding="utf-8")
+    with pytest.raises(UsageError, match=r"\[writeback.hubspot\] fit must name a column, got '  '"):
+        load_config(cfg)
+    with pytest.raises(UsageError, match=r"two columns have the same name"):
+        writeback_frame(_with_views(), "salesforce", WritebackConfig(salesforce={"fit": "Propensity_Score__c"}))
+
+
 def test_one_reason_longer_than_the_limit_is_cut_to_the_limit() -> None:
     assert fit_text("x" * 300, 255) == "x" * 252 + "..."
     assert len(fit_text("a; " + "y" * 300, 255)) == 1
@@ -109,3 +166,22 @@ def test_cli_writes_a_write_back_file_and_refuses_a_parquet_one(small_crm: Path,
     assert (frame["Propensity_Reasons__c"].fill_null("").str.len_chars() <= 255).all()
     assert main(["score", str(small_crm), "--points", "--format", "hubspot", "--out", str(tmp_path / "h.parquet")]) == 2
     assert "--format hubspot writes a CSV file to import: --out must end in .csv" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_model_with_views_writes_them_back_as_its_scores_file_has_them(report_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """End to end: `propensity score --format hubspot` with the registered model (views included),
+    read back against the scores file of the same model and export."""
+    from propensity.cli import main
+
+    out = tmp_path / "hs.csv"
+    assert main(["-q", "score", str(report_store["crm"]), "--model", "models:/lead-propensity@champion", "--format", "hubspot",
+                 "--out", str(out), "--tracking-uri", report_store["uri"], "--history", str(tmp_path / "h.db")]) == 0
+    rows = {r["Record ID"]: r for r in _read_back(pl.read_csv(out, infer_schema=False), tmp_path)}
+    scores = pl.read_csv(report_store["scores"])
+    assert len(rows) == scores.height and list(next(iter(rows.values())))[5:] == VIEW_NAMES["hubspot"]
+    for s in scores.iter_rows(named=True):
+        r = rows[s["contact_id"]]
+        assert r["propensity_fit_engagement"] == s["fit_engagement"] and r["propensity_fit_grade"] == s["fit_grade"]
+        assert int(r["propensity_engagement_level"]) == s["engagement_level"]
+        assert 1 <= int(r["propensity_fit"]) <= 100 and int(r["propensity_fit"]) == max(1, math.ceil(100 * s["fit"]))

@@ -296,6 +296,69 @@ def test_heavy_engagers_engage_a_lot_and_never_get_an_opportunity(world: sim.Wor
     assert set(kinds.filter(pl.col("kind") == "competitor")["role"].unique()) == {"competitor"}
 
 
+def test_competitors_show_who_they_are_in_industry_title_and_lead_source(world: sim.World) -> None:
+    """A CRM sees competitors in who they are: the vendor's own industry, product and analyst titles,
+    organic lead sources; buyers' accounts never show that industry, their titles rarely that department."""
+    from propensity.features._titles import parse_titles
+
+    people = world.contacts.join(world.truth.select("contact_id", "role"), on="contact_id").join(
+        world.accounts.select("account_id", "industry"), on="account_id", how="left", maintain_order="left"
+    ).with_columns(department=parse_titles(world.contacts["job_title"])["title_department"])
+    rivals = world.account_truth.filter(pl.col("kind") == "competitor").join(world.accounts, on="account_id")
+    shown = rivals["industry"].drop_nulls()
+    assert rivals.height >= 20 and 0.6 < (shown == "Marketing Technology").mean() < 0.95  # type: ignore[operator]
+    assert set(shown) == {"Marketing Technology", "Software"}
+    buyers, competitors = people.filter(pl.col("role") == "buyer"), people.filter(pl.col("role") == "competitor")
+    assert (buyers["industry"] == "Marketing Technology").sum() == 0
+    assert set(competitors["lead_source"]) == {"organic_search", "web", "direct", "organic_social"}
+    assert (buyers["lead_source"].is_in(["organic_search", "direct"])).sum() == 0
+    product = (pl.col("department") == "product").mean()
+    assert competitors.select(product).item() > 0.2 > 0.01 > buyers.select(product).item()
+    assert competitors["job_title"].is_in(list(vocab.COMPETITOR_TITLES)).mean() > 0.4  # type: ignore[operator]
+
+
+def test_the_competitors_profile_changes_no_other_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile is drawn from a stream of its own: without it, every event, outcome, oracle row,
+    account and non-competitor contact is the same, and competitors differ only in what it shows."""
+    with_profile = sim.simulate(3_000, 5, START, 12, HORIZON)
+    real = sim._competitor_profile
+
+    def nothing_shown(rng: np.random.Generator, accounts: object, contacts: object) -> object:
+        profile = real(rng, accounts, contacts)  # type: ignore[arg-type]
+        none = np.full(profile.title.size, None, dtype=object)
+        return dataclasses.replace(profile, industry=np.full(profile.industry.size, None, dtype=object), title=none, lead_source=none)
+
+    monkeypatch.setattr(sim, "_competitor_profile", nothing_shown)
+    without = sim.simulate(3_000, 5, START, 12, HORIZON)
+    for name in ("events", "outcomes", "oracle", "truth", "account_truth"):
+        assert_frame_equal(getattr(with_profile, name), getattr(without, name))
+    rival = with_profile.truth["role"] == "competitor"
+    assert_frame_equal(with_profile.contacts.filter(~rival), without.contacts.filter(~rival))
+    changed = [c for c in with_profile.contacts.columns if not with_profile.contacts[c].equals(without.contacts[c])]
+    assert changed == ["job_title", "lead_source"]
+    kinds = with_profile.account_truth["kind"] == "competitor"
+    assert_frame_equal(with_profile.accounts.filter(~kinds), without.accounts.filter(~kinds))
+    assert (with_profile.accounts.filter(kinds)["industry"] != without.accounts.filter(kinds)["industry"]).sum() > 0
+
+
+def test_every_account_has_an_email_domain_of_its_own(world: sim.World) -> None:
+    """No two accounts' contacts share a work email domain, so a domain names one account; the brand
+    alone is kept where no earlier account holds it."""
+    domains = world.contacts.drop_nulls("account_id").select(
+        "account_id", pl.col("email").str.extract(r"@(.+)$", 1).alias("domain")
+    ).drop_nulls().unique()
+    assert domains["account_id"].n_unique() > 2_400
+    assert domains.group_by("account_id").len()["len"].max() == 1
+    assert domains.group_by("domain").len()["len"].max() == 1
+    brand_only = domains["domain"].str.contains(r"^[a-z]+\.[a-z.]+$").mean()
+    assert 0.5 < brand_only < 1  # type: ignore[operator]
+    assert sim._unique_domain("bluestone", "com", "Bluestone Labs Inc", set()) == "bluestone.com"
+    taken = {"bluestone.com", "bluestonelabs.com"}
+    assert sim._unique_domain("bluestone", "com", "Bluestone Labs Inc", taken) == "bluestonelabsinc.com"
+    assert sim._unique_domain("bluestone", "com", "Bluestone Labs Inc", taken) == "bluestone2.com"
+    assert sim._unique_domain("springfield", "edu", "University of Springfield", {"springfield.edu"}) == "springfielduniversity.edu"
+
+
 def test_every_opportunity_is_a_committee_draw_or_noise(world: sim.World) -> None:
     opportunities = world.outcomes.filter(pl.col("outcome") == "opportunity")
     assert opportunities["contact_id"].is_unique().all()
