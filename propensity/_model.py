@@ -88,13 +88,8 @@ def to_model_frame(spec: FeatureSpec, features: pl.DataFrame | pd.DataFrame) -> 
     """The exact LightGBM input: spec columns in order, categories with the training levels."""
     _check_columns(spec, features)
     if isinstance(features, pl.DataFrame):
-        numeric = [f.name for f in spec.features if f.kind != "category"]
-        frame = features.select(
-            *[pl.col(n).cast(pl.Float32) for n in numeric],
-            *[pl.col(n).cast(pl.String) for n in spec.categorical],
-        ).to_pandas()
-    else:
-        frame = features.loc[:, spec.names].copy()
+        return _polars_model_frame(spec, features)
+    frame = features.loc[:, spec.names].copy()
     for name in spec.categorical:
         levels = list(spec.categories.get(name, ()))
         values = frame[name].astype("object").where(frame[name].notna(), None)
@@ -103,6 +98,25 @@ def to_model_frame(spec: FeatureSpec, features: pl.DataFrame | pd.DataFrame) -> 
         if f.kind != "category":
             frame[f.name] = pd.to_numeric(frame[f.name], errors="coerce").astype("float32")
     return frame.loc[:, spec.names]
+
+
+def _polars_model_frame(spec: FeatureSpec, features: pl.DataFrame) -> pd.DataFrame:
+    """`to_model_frame` of a polars frame, built in column order from float32 numbers and category
+    codes (`pd.Categorical.from_codes`): no Python object per value, no copy of the whole frame (on a
+    backtest of 700,000 leads the object columns made the training's peak memory)."""
+    exprs = []
+    for f in spec.features:
+        if f.kind != "category":
+            exprs.append(pl.col(f.name).cast(pl.Float32))
+            continue
+        levels = list(spec.categories.get(f.name, ()))
+        text = pl.col(f.name).cast(pl.String)
+        codes = text.replace_strict(levels, list(range(len(levels))), default=-1, return_dtype=pl.Int32) if levels else text.is_null().cast(pl.Int32) * 0 - 1
+        exprs.append(codes.fill_null(-1).alias(f.name))
+    frame = features.select(exprs).to_pandas()
+    for name in spec.categorical:
+        frame[name] = pd.Categorical.from_codes(frame[name].to_numpy(), categories=list(spec.categories.get(name, ())))
+    return frame
 
 
 @dataclass

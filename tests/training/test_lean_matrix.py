@@ -49,6 +49,21 @@ def test_the_matrix_codes_a_category_as_lightgbm_codes_the_model_frame() -> None
     assert category_levels(spec) == [["retail", "software"]]
 
 
+def test_the_model_frame_of_a_polars_table_is_the_one_of_its_pandas_copy() -> None:
+    """The polars path builds categories from codes (no Python object per value): the same frame,
+    dtypes and levels as the pandas path, unseen levels and nulls missing."""
+    import pandas as pd
+
+    spec = _spec()
+    feats = pl.DataFrame(
+        {"days_since": [1.5, None, 3.0, 4.0], "industry": ["software", None, "mining", "retail"], "n_visits": pl.Series([3, 0, None, 7], dtype=pl.UInt32)}
+    )
+    frame = to_model_frame(spec, feats)
+    pd.testing.assert_frame_equal(frame, to_model_frame(spec, feats.to_pandas()))
+    assert list(frame.columns) == spec.names and frame["industry"].cat.codes.tolist() == [1, -1, -1, 0]
+    assert list(frame["industry"].cat.categories) == ["retail", "software"] and frame["n_visits"].dtype == np.float32
+
+
 def test_a_feature_table_missing_a_column_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="missing days_since"):
         to_model_matrix(_spec(), pl.DataFrame({"n_visits": [1], "industry": ["retail"]}))
