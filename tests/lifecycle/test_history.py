@@ -170,7 +170,14 @@ def test_surges_on_generated_data_are_exactly_the_leads_that_moved_up(scored: di
     assert found["as_of"].unique().to_list() == [AS_OFS[2]] and found["as_of_before"].unique().to_list() == [AS_OFS[1]]
     assert found["grade"].to_list() == sorted(found["grade"].to_list())  # A first
     moved = found.filter(pl.col("grade_rise") >= 2)
-    assert moved.height and (moved["new_reasons"].str.len_chars() > 0).all()
+    assert moved.height
+    # a lead two grades up names its new reasons, or has exactly the reasons it had ("same reasons, stronger")
+    reasons = pair.select("contact_id", "reasons", "reasons_b")
+    for r in moved.join(reasons, on="contact_id").iter_rows(named=True):
+        now_r, before_r = r["reasons"].split("; "), r["reasons_b"].split("; ")
+        assert r["new_reasons"] == "; ".join(x for x in now_r if x not in before_r)
+        assert r["new_reasons"] or set(now_r) <= set(before_r)
+    assert (moved["new_reasons"].str.len_chars() > 0).any()
 
 
 @pytest.mark.slow
