@@ -78,7 +78,10 @@ def test_a_downsampled_model_is_calibrated_and_ranks_like_the_model_fitted_on_ev
     # at the newest matured cutoff, where the scores are used, the mean score is the realised rate within 10%
     assert abs(m["valid_newest_mean_score"] / m["valid_newest_observed_rate"] - 1) < 0.10
     # over the forward folds (a few dozen positives each: noisy for any model) as calibrated as the full model
-    assert abs((m["valid_mean_score"] / m["valid_observed_rate"]) / (f["valid_mean_score"] / f["valid_observed_rate"]) - 1) < 0.10
+    # (no worse than it: on generator version 2, seed 5, the full model's forward folds read 1.36x the rate, the downsampled 1.14x)
+    down_off = abs(m["valid_mean_score"] / m["valid_observed_rate"] - 1)
+    full_off = abs(f["valid_mean_score"] / f["valid_observed_rate"] - 1)
+    assert down_off <= full_off + 0.10
     assert abs(m["valid_roc_auc"] - f["valid_roc_auc"]) < 0.02
     # weighted negatives keep the early stopping where the full model's is (not hundreds of trees more)
     assert abs(meta["backtest"]["best_iteration"] - full.model.metadata["backtest"]["best_iteration"]) < 50
