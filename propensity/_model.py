@@ -69,15 +69,7 @@ def to_model_matrix(spec: FeatureSpec, features: pl.DataFrame, chunk_rows: int =
     column (its level's position in the training levels; missing or unseen: NaN). The same values
     LightGBM bins and predicts from a model frame, without a pandas copy of a large training set."""
     _check_columns(spec, features)
-    exprs = []
-    for f in spec.features:
-        if f.kind != "category":
-            exprs.append(pl.col(f.name).cast(pl.Float32))
-            continue
-        levels = list(spec.categories.get(f.name, ()))
-        codes = pl.Series(range(len(levels)), dtype=pl.Float32)
-        text = pl.col(f.name).cast(pl.String)
-        exprs.append((text.replace_strict(levels, codes, default=None) if levels else pl.lit(None, dtype=pl.Float32)).alias(f.name))
+    exprs = _model_columns(spec, pl.Float32(), None)
     out = np.empty((features.height, len(exprs)), dtype=np.float32)
     for start in range(0, features.height, chunk_rows):
         out[start : start + chunk_rows] = features.slice(start, chunk_rows).select(exprs).to_numpy(order="c")
@@ -100,10 +92,9 @@ def to_model_frame(spec: FeatureSpec, features: pl.DataFrame | pd.DataFrame) -> 
     return frame.loc[:, spec.names]
 
 
-def _polars_model_frame(spec: FeatureSpec, features: pl.DataFrame) -> pd.DataFrame:
-    """`to_model_frame` of a polars frame, built in column order from float32 numbers and category
-    codes (`pd.Categorical.from_codes`): no Python object per value, no copy of the whole frame (on a
-    backtest of 700,000 leads the object columns made the training's peak memory)."""
+def _model_columns(spec: FeatureSpec, code_dtype: pl.DataType, missing: int | None) -> list[pl.Expr]:
+    """Each feature as the model reads it, in column order: numbers as float32, a category as its
+    level's position in the training levels (`missing` when absent or unseen)."""
     exprs = []
     for f in spec.features:
         if f.kind != "category":
@@ -111,9 +102,19 @@ def _polars_model_frame(spec: FeatureSpec, features: pl.DataFrame) -> pd.DataFra
             continue
         levels = list(spec.categories.get(f.name, ()))
         text = pl.col(f.name).cast(pl.String)
-        codes = text.replace_strict(levels, list(range(len(levels))), default=-1, return_dtype=pl.Int32) if levels else text.is_null().cast(pl.Int32) * 0 - 1
-        exprs.append(codes.fill_null(-1).alias(f.name))
-    frame = features.select(exprs).to_pandas()
+        if levels:
+            codes = text.replace_strict(levels, pl.Series(range(len(levels)), dtype=code_dtype), default=missing, return_dtype=code_dtype)
+        else:
+            codes = pl.when(text.is_null() & text.is_not_null()).then(pl.lit(0, dtype=code_dtype)).otherwise(pl.lit(missing, dtype=code_dtype))
+        exprs.append((codes if missing is None else codes.fill_null(missing)).alias(f.name))
+    return exprs
+
+
+def _polars_model_frame(spec: FeatureSpec, features: pl.DataFrame) -> pd.DataFrame:
+    """`to_model_frame` of a polars frame, built in column order from float32 numbers and category
+    codes (`pd.Categorical.from_codes`): no Python object per value, no copy of the whole frame (on a
+    backtest of 700,000 leads the object columns made the training's peak memory)."""
+    frame = features.select(_model_columns(spec, pl.Int32(), -1)).to_pandas()
     for name in spec.categorical:
         frame[name] = pd.Categorical.from_codes(frame[name].to_numpy(), categories=list(spec.categories.get(name, ())))
     return frame
