@@ -830,6 +830,11 @@ def _email_events(
         parts.append((again_who, again, np.full(again_who.size, EV["email_open"])))
         parts.append((opened[clicked], click_time, np.full(click_time.size, EV["email_click"])))
         parts.append((unsubscribing, unsubscribe_time, np.full(unsubscribing.size, EV["email_unsubscribe"])))
+    return _joined(parts)
+
+
+def _joined(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(who, when, event type) of every part, one after another; empty int64 arrays without parts."""
     if not parts:
         empty = np.zeros(0, np.int64)
         return empty, empty, empty
@@ -880,14 +885,7 @@ def _webinar_events(
         joined = moment + rng.integers(-300, 900, attended.size)
         parts.append((registered, registered_at[registered], np.full(registered.size, EV["form_fill"])))
         parts.append((attended, joined, np.full(attended.size, EV["webinar_attended"])))
-    if not parts:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, empty
-    return (
-        np.concatenate([p[0] for p in parts]),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]),
-    )
+    return _joined(parts)
 
 
 def _make_outcomes(
