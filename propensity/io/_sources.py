@@ -25,7 +25,7 @@ from propensity.io._export import (
     validate_export,
 )
 
-__all__ = ["SUFFIXES", "fingerprint_files", "read_export", "read_table", "read_csv_table", "table_files"]
+__all__ = ["SUFFIXES", "checked_fingerprint", "fingerprint_files", "read_export", "read_table", "read_csv_table", "table_files"]
 
 SUFFIXES = (".csv", ".parquet")
 """The file types a table may come as."""
@@ -66,11 +66,7 @@ def read_export(
             hint = "; it may be empty, but it must exist" if table == "events" else ""
             expected = f"expected {table}.csv or {table}.parquet{hint}"
             raise DataError(str(folder), None, f"no {table} table ({expected})")
-    try:
-        fingerprint = fingerprint_files(files)
-    except OSError as error:
-        name = Path(error.filename).name if error.filename else str(folder)
-        raise DataError(name, None, f"cannot be read: {error.strerror}") from None
+    fingerprint = checked_fingerprint(files, str(folder))
     tables = {table: read_table(file) for table, file in files.items()}
     return validate_export(
         tables,
@@ -82,6 +78,15 @@ def read_export(
         event_aliases=event_aliases,
         outcome_aliases=outcome_aliases,
     )
+
+
+def checked_fingerprint(files: Mapping[str, Path], source: str) -> str:
+    """`fingerprint_files`, an unreadable file being one DataError naming it (`source` when unnamed)."""
+    try:
+        return fingerprint_files(files)
+    except OSError as error:
+        name = Path(error.filename).name if error.filename else source
+        raise DataError(name, None, f"cannot be read: {error.strerror}") from None
 
 
 def fingerprint_files(files: Mapping[str, Path]) -> str:

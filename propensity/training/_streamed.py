@@ -86,17 +86,13 @@ def read_streamed(
 ) -> Iterator[StreamedExport]:
     """Read and validate the export in folder `path` (the errors of `read_export`), the events spilled
     by chunk of about `chunk_size` contacts into a temporary folder removed on exit."""
-    from propensity.io._sources import fingerprint_files, read_table
+    from propensity.io._sources import checked_fingerprint, read_table
 
     folder = export_folder(path)
     files = folder.files
     if require_outcomes and "outcomes" not in files:
         raise DataError(folder.source, None, "no outcomes table (expected outcomes.csv or outcomes.parquet)")
-    try:
-        fingerprint = fingerprint_files(files)
-    except OSError as error:
-        name = Path(error.filename).name if error.filename else folder.source
-        raise DataError(name, None, f"cannot be read: {error.strerror}") from None
+    fingerprint = checked_fingerprint(files, folder.source)
     names = {table: file.name for table, file in files.items()}
     tables: dict[str, pl.DataFrame | None] = {t: read_table(f) for t, f in files.items() if t != "events"}
     tables["events"] = pl.DataFrame(schema=dict.fromkeys(EVENT_COLUMNS, pl.String))
