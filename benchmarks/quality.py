@@ -172,7 +172,7 @@ def render_long(runs: list[dict[str, Any]]) -> list[str]:
         "## Long exports (`long`)",
         "",
         "Data: `generate_crm` (18 months); training: training/default.toml (optuna search included: its",
-        "45 s budget makes the number of trials, hence the figures, depend on the machine's load).",
+        "30 s budget makes the number of trials, hence the figures, depend on the machine's load).",
         "All four scores on the same validation leads (the latest matured cutoffs) and labels; ECE only for",
         "probabilities; normalized AUC = (AUC - 0.5) / (AUC_oracle - 0.5).",
         "",

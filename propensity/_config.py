@@ -202,9 +202,9 @@ class SearchConfig:
     """
 
     trials: Count = 8
-    timeout_seconds: Annotated[float, Ge(0)] = 45.0
+    timeout_seconds: Annotated[float, Ge(0)] = 30.0
     # the budget grows with the rows fitted on, by this many seconds per million, up to max_timeout_seconds
-    timeout_per_million_rows: Annotated[float, Ge(0)] = 60.0
+    timeout_per_million_rows: Annotated[float, Ge(0)] = 30.0
     max_timeout_seconds: Annotated[float, Ge(0)] = 300.0
     # true: the trial count alone decides which trials run (same data and seed, same model, whatever the
     # machine's load); the wall-clock budget is then not applied
@@ -224,7 +224,7 @@ class SamplingConfig:
     """
 
     negative_rate: Annotated[float, Ge(0), Le(1)] = 0.0
-    max_rows: Positive = 600_000
+    max_rows: Positive = 300_000
     min_negatives_per_positive: Positive = 20
 
 

@@ -40,6 +40,14 @@ def _levels(values: pd.Series) -> pd.Series:
     return values.astype("object").map(lambda x: "(missing)" if x is None or pd.isna(x) else str(x))
 
 
+def _level_counts(values: pd.Series, y: np.ndarray) -> pd.DataFrame:
+    """Leads ("count") and positives ("sum") per string key of `_levels`: grouped on the raw values
+    first, so only the distinct values are turned into strings, not every row."""
+    raw = pd.Series(y).groupby(values.reset_index(drop=True), dropna=False, observed=True, sort=False).agg(["sum", "count"])
+    keys = _levels(pd.Series(raw.index, dtype=values.dtype)).to_numpy()
+    return raw.groupby(keys, sort=True).sum()
+
+
 def deciding_value(values: pd.Series, y: np.ndarray, settings: StatSettings = StatSettings()) -> str:
     """Why one value of the column decides the target ("" when none does)."""
     from scipy.stats import binom
@@ -47,14 +55,12 @@ def deciding_value(values: pd.Series, y: np.ndarray, settings: StatSettings = St
     y = np.asarray(y).astype(np.int64)
     n = len(y)
     base = float(y.mean())
-    keys = _levels(values).to_numpy()
-    frame = pd.DataFrame({"k": keys, "y": y}).groupby("k")["y"].agg(["sum", "count"])
+    frame = _level_counts(values, y)
     need = max(settings.min_rows, int(np.ceil(settings.min_share * n)))
     found = []
-    for key, row in frame.iterrows():
-        count, pos = int(row["count"]), int(row["sum"])
-        if count < need or count == n:
-            continue
+    frame = frame[(frame["count"] >= need) & (frame["count"] < n)]
+    for key, count, pos in zip(frame.index, frame["count"].astype(int), frame["sum"].astype(int)):
+        count, pos = int(count), int(pos)
         for outcome, hits, p_other in ((0, count - pos, base), (1, pos, 1.0 - base)):
             others = count - hits
             if hits / count < settings.purity or p_other < 10 * (1.0 - settings.purity):

@@ -87,16 +87,25 @@ def without_features(ts: TrainingSet, names: set[str]) -> TrainingSet:
 
 def uninformative(frame: pl.DataFrame, names: list[str]) -> dict[str, str]:
     """The features of `names` that hold no information in `frame`: 'all missing' or 'constant'
-    (one value, missing counted as a value: a feature present for some leads only says something)."""
+    (one value, missing counted as a value: a feature present for some leads only says something).
+
+    Counted from null counts, NaN counts and min/max (which skip NaN), not from distinct values:
+    a hash of every value of a million-row training set is what set the training's peak memory."""
     if frame.height == 0 or not names:
         return {}
+    n = frame.height
     missing = frame.select(pl.col(names).null_count()).row(0)
-    distinct = frame.select(pl.col(names).n_unique()).row(0)
+    floats = [c for c in names if frame.schema[c].is_float()]
+    nan_counts = dict(zip(floats, frame.select(pl.col(floats).is_nan().sum()).row(0))) if floats else {}
+    lows, highs = frame.select(pl.col(names).min()).row(0), frame.select(pl.col(names).max()).row(0)
     out = {}
-    for name, m, d in zip(names, missing, distinct):
-        if m == frame.height:
+    for name, m, lo, hi in zip(names, missing, lows, highs):
+        nans = int(nan_counts.get(name, 0))
+        numbers = n - m - nans  # neither missing nor NaN: min and max are theirs
+        distinct = (m > 0) + (nans > 0) + (0 if numbers == 0 else 1 if lo == hi else 2)
+        if m == n:
             out[name] = "all missing"
-        elif d == 1:
+        elif distinct == 1:
             out[name] = "constant"
     return out
 

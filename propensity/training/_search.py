@@ -96,10 +96,10 @@ def search_params(
     deadline = None if budget is None else time.monotonic() + budget
 
     def score(params: dict[str, Any]) -> float:
-        # one thread: many small fits, and OpenMP threads spin badly on a shared machine
+        # [model] num_threads, as every fit: a trial on one thread left the other cores idle
         try:
             _, _, loss = cv_boost(
-                lgb_params(config, **params, num_threads=1), data, pairs, config.model.num_boost_round,
+                lgb_params(config, **params), data, pairs, config.model.num_boost_round,
                 config.model.early_stopping_rounds, deadline=deadline,
             )
         except OutOfTime:

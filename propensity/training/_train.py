@@ -189,6 +189,7 @@ def train(
     the learned scorecard), and (with a tracking URI) log and register. `checked`: the preflight's
     result when it was counted elsewhere (e.g. on Spark)."""
     from propensity.scoring._account_view import account_grades
+    from propensity.scoring._treeshap import explainer_for
     from propensity.training._metrics import calibration_by_cutoff
     from propensity.training._no_information import guard_training_set
     from propensity.training._preflight import preflight
@@ -219,7 +220,7 @@ def train(
     valid_accounts = ts.frame[bt.rows].select("contact_id", "account_id", "cutoff", "label").with_columns(pl.Series("score", ev["p"]))
     account_scale, account_metrics = account_grades(valid_accounts, config.grades)
     sample = ev["frame"].iloc[: min(len(ev["frame"]), 20_000)]
-    contrib = model.contributions(sample)
+    contrib = explainer_for(model.booster).contributions(sample)
     table = drivers(model.spec, sample, contrib)
     grades = GradeScale.from_scores(ev["p"], config.grades)
     model.metadata = {**_metadata(export, config, ts.plan, counts, best, grades), **model.metadata}

@@ -113,10 +113,20 @@ def test_constant_and_all_missing_features_hold_no_information() -> None:
             "same_text": ["EMEA"] * 4,
             "some": [1.0, None, None, 1.0],  # present for some leads only: that says something
             "varies": [0.0, 1.0, 2.0, 3.0],
+            # NaN is a value of its own (min and max skip it): only NaN is constant; NaN beside a number varies
+            "only_nan": [float("nan")] * 4,
+            "nan_and_one": [float("nan"), 1.0, 1.0, 1.0],
+            "nan_and_missing": [float("nan"), None, None, None],
+            "same_category": pl.Series(["a"] * 4, dtype=pl.Categorical),
+            "two_categories": pl.Series(["a", "b", "a", "a"], dtype=pl.Categorical),
+            "same_flag": [True] * 4,
+            "same_count": pl.Series([7, 7, 7, 7], dtype=pl.Int32),
+            "counts": pl.Series([7, 7, 7, 8], dtype=pl.Int32),
         }
     )
     assert uninformative(frame, frame.columns) == {
-        "same": "constant", "empty": "all missing", "empty_text": "all missing", "same_text": "constant"
+        "same": "constant", "empty": "all missing", "empty_text": "all missing", "same_text": "constant",
+        "only_nan": "constant", "same_category": "constant", "same_flag": "constant", "same_count": "constant",
     }
 
 
