@@ -8,6 +8,7 @@ views, when trained, are optional files beside them (`propensity.scoring._views`
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -84,8 +85,8 @@ def to_model_frame(spec: FeatureSpec, features: pl.DataFrame | pd.DataFrame) -> 
     frame = features.loc[:, spec.names].copy()
     for name in spec.categorical:
         levels = list(spec.categories.get(name, ()))
-        values = frame[name].astype("object").where(frame[name].notna(), None)
-        frame[name] = pd.Categorical(values, categories=levels)
+        values = frame[name].astype("object")
+        frame[name] = pd.Categorical(values.where(values.isin(levels), None), categories=levels)  # missing or unseen: NaN
     for f in spec.features:
         if f.kind != "category":
             frame[f.name] = pd.to_numeric(frame[f.name], errors="coerce").astype("float32")
@@ -108,6 +109,22 @@ def _model_columns(spec: FeatureSpec, code_dtype: pl.DataType, missing: int | No
             codes = pl.when(text.is_null() & text.is_not_null()).then(pl.lit(0, dtype=code_dtype)).otherwise(pl.lit(missing, dtype=code_dtype))
         exprs.append((codes if missing is None else codes.fill_null(missing)).alias(f.name))
     return exprs
+
+
+def model_columns(spec: FeatureSpec, features: pl.DataFrame | pd.DataFrame) -> Iterator[tuple[str, pd.Series]]:
+    """`to_model_frame`'s columns one at a time, in column order: a polars frame of a million judged
+    leads is never turned into a whole pandas frame (the drift reference reads a column at a time)."""
+    if isinstance(features, pd.DataFrame):
+        frame = to_model_frame(spec, features)
+        yield from ((name, frame[name]) for name in spec.names)
+        return
+    _check_columns(spec, features)
+    for f, expr in zip(spec.features, _model_columns(spec, pl.Int32(), -1), strict=True):
+        values = features.select(expr).to_series().to_numpy()
+        if f.kind == "category":
+            yield f.name, pd.Series(pd.Categorical.from_codes(values, categories=list(spec.categories.get(f.name, ()))), name=f.name)
+        else:
+            yield f.name, pd.Series(values, name=f.name)
 
 
 def _polars_model_frame(spec: FeatureSpec, features: pl.DataFrame) -> pd.DataFrame:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from propensity._model import model_columns
 from propensity.features._spec import FeatureSpec
 
 __all__ = [
@@ -107,14 +108,16 @@ def _category_psi(profile: dict[str, Any], values: pd.Series) -> float:
     return psi([ref.get(k, 0.0) for k in levels], [float(now.get(k, 0.0)) for k in levels])
 
 
-def reference_profile(spec: FeatureSpec, frame: pd.DataFrame, scores: np.ndarray, bins: int = REFERENCE_BINS) -> dict[str, Any]:
-    """The binned distribution of each feature and of the score; `frame` is the model input."""
+def reference_profile(spec: FeatureSpec, frame: pd.DataFrame | pl.DataFrame, scores: np.ndarray, bins: int = REFERENCE_BINS) -> dict[str, Any]:
+    """The binned distribution of each feature and of the score; `frame` is the model input, or the
+    features it is built from (a polars frame: read into the model input a column at a time)."""
+    kinds = {f.name: f.kind for f in spec.features}
     features: dict[str, Any] = {}
-    for f in spec.features:
-        if f.kind == "category":
-            features[f.name] = _category_profile(frame[f.name])
+    for name, values in model_columns(spec, frame):
+        if kinds[name] == "category":
+            features[name] = _category_profile(values)
         else:
-            features[f.name] = _numeric_profile(pd.to_numeric(frame[f.name], errors="coerce").to_numpy(dtype=np.float64), bins)
+            features[name] = _numeric_profile(pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64), bins)
     return {"bins": bins, "rows": int(len(frame)), "score": _numeric_profile(np.asarray(scores), bins), "features": features}
 
 

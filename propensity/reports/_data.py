@@ -14,12 +14,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
+from propensity._model import to_model_frame
 from propensity.lifecycle._drift import numeric_shares, psi
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "GRADES",
@@ -81,9 +85,10 @@ EXPLAIN_CHUNK_ROWS = 200_000  # validation rows explained at once
 def explain_validation(model: Any, rows: pl.DataFrame, frame: Any, grades: Any) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     """Validation rows with grade, reasons and per-field contributions, plus a description of the fields.
 
-    `rows` holds contact_id, cutoff, label, score, points in the order of the model frame `frame`.
-    Per business field: `contrib:<field>` (its summed contribution, log-odds) and `value:<field>`
-    (the value of the field's main column, the one with the largest mean |contribution|).
+    `rows` holds contact_id, cutoff, label, score, points in the order of `frame`: the model frame, or
+    the polars features it is built from (then built `EXPLAIN_CHUNK_ROWS` rows at a time). Per
+    business field: `contrib:<field>` (its summed contribution, log-odds) and `value:<field>` (the
+    value of the field's main column, the one with the largest mean |contribution|).
     """
     from propensity.scoring._reasons import FieldIndex, top_reasons
     from propensity.scoring._treeshap import explainer_for
@@ -91,38 +96,63 @@ def explain_validation(model: Any, rows: pl.DataFrame, frame: Any, grades: Any) 
     spec = model.spec
     explainer = explainer_for(model.booster)  # exact TreeSHAP at batch speed, as scoring explains
     index = FieldIndex(spec)
-    # contributions a chunk of rows at a time: a backtest of millions of leads never holds them all
-    grouped_parts, reasons, bias = [], [], []
+    scores = rows["score"].to_numpy()
+    # a chunk of rows at a time, each chunk's columns made at once: a backtest of millions of leads
+    # never holds their contributions, reasons or model frame whole, nor a Python object per row
+    chunks: list[pl.DataFrame] = []
     size = np.zeros(len(spec.features))  # each column's summed |contribution|: the field's main column
     for start in range(0, max(len(frame), 1), EXPLAIN_CHUNK_ROWS):
-        part = frame.iloc[start : start + EXPLAIN_CHUNK_ROWS]
+        part = _model_frame_rows(spec, frame, start, EXPLAIN_CHUNK_ROWS)
         contrib = explainer.contributions(part)
-        grouped_parts.append(index.group(contrib))
-        reasons += top_reasons(spec, part, contrib, index=index)
-        bias.append(contrib[:, -1])
+        grouped = index.group(contrib)
+        p = scores[start : start + EXPLAIN_CHUNK_ROWS]
+        chunks.append(
+            pl.DataFrame(
+                [
+                    pl.Series("grade", grades.grade(p), dtype=pl.String),
+                    pl.Series("percentile", grades.percentile(p), dtype=pl.Int16),
+                    pl.Series("reasons", top_reasons(spec, part, contrib, index=index), dtype=pl.String),
+                    pl.Series("bias", contrib[:, -1], dtype=pl.Float64),
+                    *(pl.Series(f"contrib:{name}", grouped[:, j], dtype=pl.Float64) for j, name in enumerate(index.fields)),
+                ]
+            )
+        )
         size += np.abs(contrib[:, : len(spec.features)]).sum(axis=0)
-    grouped = np.concatenate(grouped_parts)
-    scores = rows["score"].to_numpy()
-    columns: list[pl.Series] = [
-        pl.Series("grade", grades.grade(scores), dtype=pl.String),
-        pl.Series("percentile", grades.percentile(scores), dtype=pl.Int16),
-        pl.Series("reasons", reasons, dtype=pl.String),
-        pl.Series("bias", np.concatenate(bias), dtype=pl.Float64),
-    ]
+        del part, contrib, grouped
+    explained = pl.concat(chunks)
+    del chunks
+    columns: list[pl.Series] = [explained[c] for c in ("grade", "percentile", "reasons", "bias")]
     fields: list[dict[str, Any]] = []
     for j, name in enumerate(index.fields):
         members = np.flatnonzero(index.column_field == j)
         main = spec.features[int(members[int(np.argmax(size[members]))])]
-        raw = frame[main.name]
-        if main.kind == "category":
-            values = pl.Series(f"value:{name}", [None if v is None or v != v else str(v) for v in raw.astype(object)], dtype=pl.String)
-        else:
-            values = pl.Series(f"value:{name}", raw.to_numpy(dtype=np.float64, na_value=np.nan), dtype=pl.Float64).fill_nan(None)
-        columns += [pl.Series(f"contrib:{name}", grouped[:, j], dtype=pl.Float64), values]
+        columns += [explained[f"contrib:{name}"], _field_values(spec, frame, main).alias(f"value:{name}")]
         fields.append(
             {"field": name, "driver": spec.field_label(name), "feature": main.name, "kind": main.kind, "axis": axis_label(spec, main)}
         )
     return rows.with_columns(columns), fields
+
+
+def _model_frame_rows(spec: Any, frame: Any, start: int, n: int) -> pd.DataFrame:
+    """`n` rows of the model input from `start`: a slice of a model frame, or built from polars features."""
+    if isinstance(frame, pl.DataFrame):
+        return to_model_frame(spec, frame.slice(start, n))
+    return frame.iloc[start : start + n]
+
+
+def _field_values(spec: Any, frame: Any, main: Any) -> pl.Series:
+    """The model input's values of the feature `main` for every row: a category as its level's text
+    (missing or unseen: null), a number as Float64 (missing: null)."""
+    if isinstance(frame, pl.DataFrame):
+        if main.kind == "category":
+            levels = list(spec.categories.get(main.name, ()))
+            text = frame.get_column(main.name).cast(pl.String)
+            return text.replace_strict(levels, levels, default=None, return_dtype=pl.String) if levels else pl.repeat(None, frame.height, dtype=pl.String, eager=True)
+        return frame.get_column(main.name).cast(pl.Float32).cast(pl.Float64).fill_nan(None)  # the model's float32
+    raw = frame[main.name]
+    if main.kind == "category":
+        return pl.Series([None if v is None or v != v else str(v) for v in raw.astype(object)], dtype=pl.String)
+    return pl.Series(raw.to_numpy(dtype=np.float64, na_value=np.nan), dtype=pl.Float64).fill_nan(None)
 
 
 # ------------------------------------------------------------ model vs points

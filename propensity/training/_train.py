@@ -132,7 +132,11 @@ def evaluate(bt: Backtest, ts: TrainingSet, export: CrmExport, config: Config) -
 
     Ranking figures pool every fold; probability figures (log loss, Brier, ECE, mean score) pool the
     folds calibrated only on earlier folds. Per-fold figures give the spread."""
-    part = ts.frame[bt.rows]
+    spec = ts.builder.spec_
+    extra = [POINTS_COLUMN] if POINTS_COLUMN in ts.frame.columns else []
+    # the judged rows' columns that are read, not the whole training-set row (a gather of every column
+    # of a backtest's millions of leads made the training's peak)
+    part = ts.frame.select("contact_id", "cutoff", "label", *extra, *spec.names)[bt.rows]
     p, y = bt.score, bt.y
     if POINTS_COLUMN in part.columns:  # built on Spark, where the events are
         pts = part[POINTS_COLUMN].cast(pl.Float64).to_numpy()
@@ -168,7 +172,7 @@ def evaluate(bt: Backtest, ts: TrainingSet, export: CrmExport, config: Config) -
         "y": y,
         "p": p,
         "points": pts,
-        "frame": to_model_frame(ts.builder.spec_, part),
+        "frame": part.select(spec.names),  # the model input's features, built into the model frame a chunk at a time where read
         "model": model_metrics,
         "points_metrics": {**ranking_metrics(y, pts), "capture_30": capture_at(y, pts, 0.30)},
         "folds": folds,
@@ -217,9 +221,9 @@ def train(
     card, card_metrics, _ = scorecard_for(ts, config)
     ev.update(scorecard=card, scorecard_metrics=card_metrics, guard=guard, preflight=checked, search=model.metadata.get("search"))
     ev["by_cutoff"] = calibration_by_cutoff(ev["rows"]["cutoff"].to_numpy(), ev["y"], ev["p"])
-    valid_accounts = ts.frame[bt.rows].select("contact_id", "account_id", "cutoff", "label").with_columns(pl.Series("score", ev["p"]))
+    valid_accounts = ts.frame.select("contact_id", "account_id", "cutoff", "label")[bt.rows].with_columns(pl.Series("score", ev["p"]))
     account_scale, account_metrics = account_grades(valid_accounts, config.grades)
-    sample = ev["frame"].iloc[: min(len(ev["frame"]), 20_000)]
+    sample = to_model_frame(model.spec, ev["frame"].head(20_000))
     contrib = explainer_for(model.booster).contributions(sample)
     table = drivers(model.spec, sample, contrib)
     grades = GradeScale.from_scores(ev["p"], config.grades)
