@@ -126,7 +126,9 @@ def boost(
     deadline: float | None = None,
 ) -> tuple[Any, int]:
     """`lightgbm.train` for `rounds`, early-stopped on `valid_set` when given (then truncated to the
-    best iteration, so the booster holds only the trees it predicts with): (booster, trees)."""
+    best iteration): (booster, trees). The booster returned is read back from its model text: it holds
+    the trees it predicts with and nothing of the training (the binned rows and their running scores
+    would otherwise live as long as the model)."""
     import lightgbm as lgb
 
     callbacks = []
@@ -137,9 +139,7 @@ def boost(
     valid = {"valid_sets": [valid_set], "valid_names": ["stop"]} if valid_set is not None else {}
     booster = lgb.train(params, train_set, num_boost_round=rounds, callbacks=callbacks, **valid)
     best = booster.best_iteration or booster.current_iteration()
-    if best != booster.current_iteration():
-        booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
-    return booster, int(best)
+    return lgb.Booster(model_str=booster.model_to_string(num_iteration=best)), int(best)
 
 
 def calibrate(margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> PlattCalibration:

@@ -38,6 +38,7 @@ COUNT_STEPS = (1, 2, 3, 5, 10)  # bands 1, 2, 3-4, 5-9, 10+
 _MIN_SHARE = 0.002  # a band needs this share of the training leads (else it merges with the one below)
 _ACCOUNT_SOURCES = ("engaged", "high_intent_events", "high_intent_contacts")
 _MAX_WINDOW_FOR_POINTS = 90  # longer windows are lifetime-like: left to the model
+_RULE_KINDS = ("count", "account", "category")  # the feature kinds a rule is learned from (`_inputs`)
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,13 @@ class Scorecard:
 
     def score(self, features: pl.DataFrame | pd.DataFrame) -> np.ndarray:
         """Total points per row of a feature table (the model's feature names)."""
-        frame = features.to_pandas() if isinstance(features, pl.DataFrame) else features
-        total = np.zeros(len(frame), dtype=np.int64)
+        n = len(features)
+        if isinstance(features, pl.DataFrame):  # the rules' columns only, not the whole table in pandas
+            features = features.select(sorted({r.feature for r in self.rules if r.feature in features.columns})).to_pandas()
+        total = np.zeros(n, dtype=np.int64)
         for r in self.rules:
-            if r.points and r.feature in frame.columns:
-                total += np.where(r.mask(frame[r.feature].to_numpy()), r.points, 0)
+            if r.points and r.feature in features.columns:
+                total += np.where(r.mask(features[r.feature].to_numpy()), r.points, 0)
         return total
 
     def to_frame(self) -> pl.DataFrame:
@@ -317,7 +320,10 @@ def scorecard_for(ts: Any, config: Any) -> tuple[Scorecard, dict[str, float], np
     model's rows), and its points there."""
     from propensity.training._metrics import capture_at, ranking_metrics
 
-    fit_rows = ts.at(ts.plan.folds[0].fit)
+    spec = ts.builder.spec_
+    # the columns a rule can be learned from, of the rows read: not a copy of the whole training set
+    columns = ["label", *(f.name for f in spec.features if f.kind in _RULE_KINDS)]
+    fit_rows = ts.frame.lazy().filter(pl.col("cutoff").is_in(list(ts.plan.folds[0].fit))).select(columns).collect()
     card = fit_scorecard(
         ts.builder.spec_,
         fit_rows,
@@ -326,7 +332,7 @@ def scorecard_for(ts: Any, config: Any) -> tuple[Scorecard, dict[str, float], np
         positive_outcomes=config.label.positive_outcomes,
         seed=config.model.seed,
     )
-    valid = ts.judged()
+    valid = ts.frame.lazy().filter(pl.col("fold") >= 0).select(columns).collect()
     y = valid["label"].to_numpy()
     pts = card.score(valid)
     return card, {**ranking_metrics(y, pts), "capture_30": capture_at(y, pts, 0.30)}, pts

@@ -43,6 +43,7 @@ from propensity.training._training_set import (
     POINTS_COLUMN,
     TrainingSet,
     build_training_set,
+    rows_at,
 )
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def fit_model(ts: TrainingSet, config: Config) -> tuple[PropensityModel, Backtes
     params = lgb_params(config)
     rounds, patience = config.model.num_boost_round, config.model.early_stopping_rounds
     booster, bt = fit_backtested(  # the backtest, then every matured cutoff
-        params, data, lambda at: to_model_matrix(spec, ts.frame[at]), y, cutoffs, ts.plan, rounds=rounds, patience=patience, kept=kept,
+        params, data, lambda at: to_model_matrix(spec, rows_at(ts.frame, at, spec.names)), y, cutoffs, ts.plan, rounds=rounds, patience=patience, kept=kept,
     )
     meta: dict[str, Any] = {"search": found.to_dict()} if found else {}
     meta["fitted_rows"] = int(kept.sum())  # the rows the served booster was fitted on
@@ -136,7 +137,7 @@ def evaluate(bt: Backtest, ts: TrainingSet, export: CrmExport, config: Config) -
     extra = [POINTS_COLUMN] if POINTS_COLUMN in ts.frame.columns else []
     # the judged rows' columns that are read, not the whole training-set row (a gather of every column
     # of a backtest's millions of leads made the training's peak)
-    part = ts.frame.select("contact_id", "cutoff", "label", *extra, *spec.names)[bt.rows]
+    part = rows_at(ts.frame, bt.rows, ["contact_id", "cutoff", "label", *extra, *spec.names])
     p, y = bt.score, bt.y
     if POINTS_COLUMN in part.columns:  # built on Spark, where the events are
         pts = part[POINTS_COLUMN].cast(pl.Float64).to_numpy()
@@ -203,13 +204,13 @@ def train(
     built = training_set if training_set is not None else build_training_set(export, config, checked.plan)
     guard = guard_training_set(built, config)
     ts = guard.training_set
-    judged = ts.judged()
     kept, labels = ts.kept(), ts.frame["label"].to_numpy()
+    judged = ts.frame["fold"].to_numpy() >= 0  # counted, not copied: the judged rows of a big export are millions
     counts = {
         "train_rows": int(kept.sum()),  # the rows the served model is fitted on (after any downsampling)
         "train_positives": int(labels[kept].sum()),
-        "valid_rows": judged.height,
-        "valid_positives": int(judged["label"].sum()),
+        "valid_rows": int(judged.sum()),
+        "valid_positives": int(labels[judged].sum()),
     }
     log.info("training set: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
     model, bt = fit_model(ts, config)
@@ -221,7 +222,7 @@ def train(
     card, card_metrics, _ = scorecard_for(ts, config)
     ev.update(scorecard=card, scorecard_metrics=card_metrics, guard=guard, preflight=checked, search=model.metadata.get("search"))
     ev["by_cutoff"] = calibration_by_cutoff(ev["rows"]["cutoff"].to_numpy(), ev["y"], ev["p"])
-    valid_accounts = ts.frame.select("contact_id", "account_id", "cutoff", "label")[bt.rows].with_columns(pl.Series("score", ev["p"]))
+    valid_accounts = rows_at(ts.frame, bt.rows, ["contact_id", "account_id", "cutoff", "label"]).with_columns(pl.Series("score", ev["p"]))
     account_scale, account_metrics = account_grades(valid_accounts, config.grades)
     sample = to_model_frame(model.spec, ev["frame"].head(20_000))
     contrib = explainer_for(model.booster).contributions(sample)

@@ -37,6 +37,7 @@ from propensity.training._backtest import fit_backtested
 from propensity.training._fit import binned_dataset, frame_rows
 from propensity.training._labels import SplitPlan
 from propensity.training._sampling import row_weights, thin_negatives
+from propensity.training._training_set import rows_at
 
 __all__ = ["fit_views", "view_features"]
 
@@ -77,7 +78,7 @@ def fit_views(
         data = binned_dataset(frame_rows(sub, frame), y, sub.categorical, weight, names=sub.names, levels=category_levels(sub))
         view_params = {**params, "monotone_constraints": [signs[c] for c in cols]} if name == "engagement" else params
         booster, bt = fit_backtested(
-            view_params, data, lambda at, sub=sub: to_model_matrix(sub, frame[at]), y, cutoffs, plan,
+            view_params, data, lambda at, sub=sub: to_model_matrix(sub, rows_at(frame, at, sub.names)), y, cutoffs, plan,
             rounds=config.model.num_boost_round, patience=config.model.early_stopping_rounds, kept=thinned,
         )
         views[name] = View(name, booster, tuple(cols), bt.calibration, GradeScale.from_scores(bt.score, config.grades), bt.best_iteration)
