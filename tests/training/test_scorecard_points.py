@@ -3,7 +3,6 @@ points the whole table in pandas gives it; a scorecard without rules gives every
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from propensity.training._scorecard import Rule, Scorecard
