@@ -91,12 +91,17 @@ class Scorecard:
     rules: tuple[Rule, ...]
     points_per_doubling: float
 
-    def score(self, features: pl.DataFrame | pd.DataFrame) -> np.ndarray:
-        """Total points per row of a feature table (the model's feature names)."""
-        n = len(features)
-        if isinstance(features, pl.DataFrame):  # the rules' columns only, not the whole table in pandas
-            features = features.select(sorted({r.feature for r in self.rules if r.feature in features.columns})).to_pandas()
-        total = np.zeros(n, dtype=np.int64)
+    def score(self, features: pl.DataFrame | pd.DataFrame, chunk_rows: int = 200_000) -> np.ndarray:
+        """Total points per row of a feature table (the model's feature names). A polars table is read
+        `chunk_rows` at a time, the rules' columns only: a backtest's millions of judged leads are
+        never in pandas whole."""
+        if isinstance(features, pl.DataFrame):
+            columns = sorted({r.feature for r in self.rules if r.feature in features.columns})
+            total = np.zeros(features.height, dtype=np.int64)
+            for start in range(0, features.height if columns else 0, chunk_rows):
+                total[start : start + chunk_rows] = self.score(features.slice(start, chunk_rows).select(columns).to_pandas())
+            return total
+        total = np.zeros(len(features), dtype=np.int64)
         for r in self.rules:
             if r.points and r.feature in features.columns:
                 total += np.where(r.mask(features[r.feature].to_numpy()), r.points, 0)

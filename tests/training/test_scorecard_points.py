@@ -31,6 +31,7 @@ def test_points_of_a_polars_table_equal_the_whole_pandas_tables() -> None:
     points = card.score(feats)
     assert points.tolist() == card.score(feats.to_pandas()).tolist()
     assert points.tolist() == [7, 5 - 4, 12, 12 + 7, -4, 0]
+    assert card.score(feats, chunk_rows=4).tolist() == points.tolist()  # two chunks, the second short
 
 
 def test_a_scorecard_without_rules_gives_every_row_zero_points() -> None:
