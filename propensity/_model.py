@@ -119,6 +119,12 @@ def model_columns(spec: FeatureSpec, features: pl.DataFrame | pd.DataFrame) -> I
         yield from ((name, frame[name]) for name in spec.names)
         return
     _check_columns(spec, features)
+    yield from _polars_columns(spec, features)
+
+
+def _polars_columns(spec: FeatureSpec, features: pl.DataFrame) -> Iterator[tuple[str, pd.Series]]:
+    """The model input's columns of a polars frame, one at a time, from float32 numbers and category
+    codes (`pd.Categorical.from_codes`): no Python object per value."""
     for f, expr in zip(spec.features, _model_columns(spec, pl.Int32(), -1), strict=True):
         values = features.select(expr).to_series().to_numpy()
         if f.kind == "category":
@@ -131,10 +137,7 @@ def _polars_model_frame(spec: FeatureSpec, features: pl.DataFrame) -> pd.DataFra
     """`to_model_frame` of a polars frame, built in column order from float32 numbers and category
     codes (`pd.Categorical.from_codes`): no Python object per value, no copy of the whole frame (on a
     backtest of 700,000 leads the object columns made the training's peak memory)."""
-    frame = features.select(_model_columns(spec, pl.Int32(), -1)).to_pandas()
-    for name in spec.categorical:
-        frame[name] = pd.Categorical.from_codes(frame[name].to_numpy(), categories=list(spec.categories.get(name, ())))
-    return frame
+    return pd.DataFrame(dict(_polars_columns(spec, features)))
 
 
 @dataclass

@@ -328,16 +328,16 @@ def scorecard_for(ts: Any, config: Any) -> tuple[Scorecard, dict[str, float], np
     spec = ts.builder.spec_
     # the columns a rule can be learned from, of the rows read: not a copy of the whole training set
     columns = ["label", *(f.name for f in spec.features if f.kind in _RULE_KINDS)]
-    fit_rows = ts.frame.lazy().filter(pl.col("cutoff").is_in(list(ts.plan.folds[0].fit))).select(columns).collect()
+    fit_rows = ts.at(ts.plan.folds[0].fit, columns)
     card = fit_scorecard(
-        ts.builder.spec_,
+        spec,
         fit_rows,
         fit_rows["label"].to_numpy(),
         config.scorecard,
         positive_outcomes=config.label.positive_outcomes,
         seed=config.model.seed,
     )
-    valid = ts.frame.lazy().filter(pl.col("fold") >= 0).select(columns).collect()
+    valid = ts.judged(columns)
     y = valid["label"].to_numpy()
     pts = card.score(valid)
     return card, {**ranking_metrics(y, pts), "capture_30": capture_at(y, pts, 0.30)}, pts

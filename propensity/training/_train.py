@@ -205,12 +205,12 @@ def train(
     guard = guard_training_set(built, config)
     ts = guard.training_set
     kept, labels = ts.kept(), ts.frame["label"].to_numpy()
-    judged = ts.frame["fold"].to_numpy() >= 0  # counted, not copied: the judged rows of a big export are millions
+    judged = ts.judged(["label"])  # counted from one column: the judged rows of a big export are millions
     counts = {
         "train_rows": int(kept.sum()),  # the rows the served model is fitted on (after any downsampling)
         "train_positives": int(labels[kept].sum()),
-        "valid_rows": int(judged.sum()),
-        "valid_positives": int(labels[judged].sum()),
+        "valid_rows": judged.height,
+        "valid_positives": int(judged["label"].sum()),
     }
     log.info("training set: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
     model, bt = fit_model(ts, config)

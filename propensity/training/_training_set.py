@@ -68,13 +68,20 @@ class TrainingSet:
             return np.ones(self.frame.height, dtype=bool)
         return self.frame["keep"].to_numpy().astype(bool)
 
-    def judged(self) -> pl.DataFrame:
-        """The rows some backtest fold is judged on, in (cutoff, contact) order."""
-        return self.frame.filter(pl.col("fold") >= 0)
+    def judged(self, columns: list[str] | None = None) -> pl.DataFrame:
+        """The rows some backtest fold is judged on, in (cutoff, contact) order (of `columns` only, when given)."""
+        return self._rows(pl.col("fold") >= 0, columns)
 
-    def at(self, cutoffs: tuple[datetime, ...] | list[datetime]) -> pl.DataFrame:
-        """The rows of these cutoffs."""
-        return self.frame.filter(pl.col("cutoff").is_in(list(cutoffs)))
+    def at(self, cutoffs: tuple[datetime, ...] | list[datetime], columns: list[str] | None = None) -> pl.DataFrame:
+        """The rows of these cutoffs (of `columns` only, when given)."""
+        return self._rows(pl.col("cutoff").is_in(list(cutoffs)), columns)
+
+    def _rows(self, where: pl.Expr, columns: list[str] | None) -> pl.DataFrame:
+        """The rows `where` holds; with `columns`, only those are copied (a training set of millions of
+        rows is not copied whole for the few columns read)."""
+        if columns is None:
+            return self.frame.filter(where)
+        return self.frame.lazy().filter(where).select(columns).collect()
 
     @classmethod
     def stack(
