@@ -75,11 +75,6 @@ CREATE TABLE IF NOT EXISTS scores (
     grade TEXT NOT NULL,
     percentile INTEGER,
     reasons TEXT,
-    fit REAL,
-    fit_grade TEXT,
-    engagement REAL,
-    engagement_level INTEGER,
-    fit_engagement TEXT,
     PRIMARY KEY (contact_id, as_of, model_name, model_version)
 );
 CREATE TABLE IF NOT EXISTS score_fields (
@@ -93,6 +88,7 @@ CREATE TABLE IF NOT EXISTS score_fields (
 """
 
 
+# the view columns of `scores`: added by `_add_view_columns` to a new history as to an older one
 _VIEW_SQL_TYPES = {"fit": "REAL", "fit_grade": "TEXT", "engagement": "REAL", "engagement_level": "INTEGER", "fit_engagement": "TEXT"}
 _SCORE_COLUMNS = ("contact_id", "account_id", "as_of", "model_name", "model_version", "score", "grade", "percentile", "reasons", *VIEW_COLUMNS)
 _UPDATED = ("account_id", "score", "grade", "percentile", "reasons", *VIEW_COLUMNS)
